@@ -1,0 +1,51 @@
+"""Warm-up: a two-layer ReLU network in NumPy, with hand-written backpropagation."""
+
+# --8<-- [start:setup]
+import numpy as np
+
+np.random.seed(0)  # same numbers on every run
+
+# N: batch size; D_in: input size; H: hidden size; D_out: output size
+N, D_in, H, D_out = 64, 1000, 100, 10
+
+# Random input and target data
+x = np.random.randn(N, D_in)
+y = np.random.randn(N, D_out)
+
+# Random initial weights
+w1 = np.random.randn(D_in, H)
+w2 = np.random.randn(H, D_out)
+
+lr = 1e-6  # learning rate
+# --8<-- [end:setup]
+
+# --8<-- [start:train]
+losses = []
+for t in range(500):
+    # --8<-- [start:forward]
+    h = x.dot(w1)  # (N, H)
+    h_relu = np.maximum(h, 0)  # (N, H)
+    y_pred = h_relu.dot(w2)  # (N, D_out)
+    # --8<-- [end:forward]
+
+    # --8<-- [start:loss]
+    loss = np.square(y_pred - y).sum()
+    losses.append(loss)
+    if t % 100 == 0 or t == 499:
+        print(t, loss)
+    # --8<-- [end:loss]
+
+    # --8<-- [start:backward]
+    grad_y_pred = 2.0 * (y_pred - y)  # (N, D_out)
+    grad_w2 = h_relu.T.dot(grad_y_pred)  # (H, D_out)
+    grad_h_relu = grad_y_pred.dot(w2.T)  # (N, H)
+    grad_h = grad_h_relu.copy()  # (N, H)
+    grad_h[h < 0] = 0
+    grad_w1 = x.T.dot(grad_h)  # (D_in, H)
+    # --8<-- [end:backward]
+
+    # --8<-- [start:update]
+    w1 -= lr * grad_w1
+    w2 -= lr * grad_w2
+    # --8<-- [end:update]
+# --8<-- [end:train]
