@@ -1,0 +1,92 @@
+"""Shared helpers: find lessons, pages and snippet sections the way the site does.
+
+Lessons are found by globbing snippets/*.py; pages by globbing docs/*.md. No test
+keeps a list of lessons or a copy of a snippet's code.
+"""
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SNIPPETS = ROOT / "snippets"
+DOCS = ROOT / "docs"
+
+LESSONS = sorted(p.stem for p in SNIPPETS.glob("*.py"))
+
+# The section marker syntax of pymdownx.snippets: "--8<-- [start:name]" anywhere in a line.
+MARKER = re.compile(r"-{1,}8<-{1,}[ \t]+\[[ \t]*(start|end)[ \t]*:[ \t]*([a-z][-_0-9a-z]*)[ \t]*\]", re.I)
+
+
+def snippet_path(lesson: str) -> Path:
+    return SNIPPETS / f"{lesson}.py"
+
+
+def section_names(lesson: str) -> set[str]:
+    return {m.group(2) for m in MARKER.finditer(snippet_path(lesson).read_text(encoding="utf-8"))}
+
+
+def section(lesson: str, name: str) -> str:
+    """The source of one named section, as the page shows it: other markers dropped, dedented."""
+    lines, inside, found = [], False, False
+    for line in snippet_path(lesson).read_text(encoding="utf-8").splitlines():
+        m = MARKER.search(line)
+        if m and m.group(2) == name:
+            if m.group(1) == "start":
+                inside = found = True
+                continue
+            break
+        if m:
+            continue
+        if inside:
+            lines.append(line)
+    if not found:
+        raise KeyError(f"snippets/{lesson}.py has no section {name!r}")
+    return textwrap.dedent("\n".join(lines)) + "\n"
+
+
+def run_section(lesson: str, name: str, namespace: dict) -> dict:
+    """Execute a section of a snippet in `namespace` (the page's code, run as shown)."""
+    code = compile(section(lesson, name), f"snippets/{lesson}.py:{name}", "exec")
+    exec(code, namespace)
+    return namespace
+
+
+def uses_torch(lesson: str) -> bool:
+    return re.search(r"^\s*import torch", snippet_path(lesson).read_text(encoding="utf-8"), re.M) is not None
+
+
+def lessons_with(*names: str) -> list[str]:
+    return [lesson for lesson in LESSONS if set(names) <= section_names(lesson)]
+
+
+def pages() -> list[Path]:
+    return sorted(DOCS.rglob("*.md"))
+
+
+def slug(page: Path) -> str:
+    """docs/autograd.en.md -> autograd"""
+    return page.name.removesuffix(".md").removesuffix(".en")
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    """`mkdocs build --strict` of the real site into a temporary folder, once per run."""
+    import os
+    import subprocess
+    import sys
+
+    site = tmp_path_factory.mktemp("site")
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    return site, done

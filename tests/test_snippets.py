@@ -1,0 +1,52 @@
+"""Every lesson's snippet runs as a script, repeats, and trains: the loss falls 10^6-fold."""
+
+import math
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import LESSONS, ROOT, snippet_path, uses_torch
+
+LOSS_LINE = re.compile(r"^(\d+) (\S+)$", re.M)
+
+
+def run_script(lesson: str, env_extra: dict | None = None) -> str:
+    env = {**os.environ, **(env_extra or {})}
+    done = subprocess.run(
+        [sys.executable, str(snippet_path(lesson))],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def check_training(stdout: str) -> dict[int, float]:
+    losses = {int(t): float(v) for t, v in LOSS_LINE.findall(stdout)}
+    assert 0 in losses and 499 in losses, f"expected the loss at steps 0 and 499 in:\n{stdout}"
+    assert all(math.isfinite(v) for v in losses.values()), losses
+    assert losses[0] / losses[499] >= 1e6, f"loss fell only {losses[0] / losses[499]:.3g}-fold"
+    return losses
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_snippet_runs_trains_and_repeats(lesson):
+    # CUDA_VISIBLE_DEVICES="" keeps this CPU test on the CPU on a GPU machine too.
+    first = run_script(lesson, {"CUDA_VISIBLE_DEVICES": ""})
+    check_training(first)
+    if uses_torch(lesson):
+        assert "device: cpu" in first.splitlines()
+    assert run_script(lesson, {"CUDA_VISIBLE_DEVICES": ""}) == first, "the snippet is not seeded"
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("lesson", [lesson for lesson in LESSONS if uses_torch(lesson)])
+def test_snippet_runs_on_cuda(lesson):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA GPU on this machine")
+    out = run_script(lesson)
+    assert "device: cuda" in out.splitlines()
+    check_training(out)
