@@ -78,15 +78,23 @@ def root() -> Path:
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory):
-    """`mkdocs build --strict` of the real site into a temporary folder, once per run."""
+    """`mkdocs build --strict` of the real site into a temporary folder, once per run.
+
+    Built for http://127.0.0.1:<port>/ (SITE_URL, see mkdocs.yml), a free port the
+    browser tests then serve it on: instant navigation needs the right site_url.
+    """
     import os
+    import socket
     import subprocess
     import sys
 
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
     site = tmp_path_factory.mktemp("site")
     done = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "SITE_URL": f"http://127.0.0.1:{port}/"},
     )
-    return site, done
+    return site, done, port

@@ -18,13 +18,13 @@ def page_dir(slug_: str) -> str:
 
 @pytest.fixture(scope="module")
 def site(built_site):
-    site, done = built_site
+    site, done, _ = built_site
     assert done.returncode == 0, done.stdout + done.stderr
     return site
 
 
 def test_build_is_strict_and_warning_free(built_site):
-    _, done = built_site
+    _, done, _ = built_site
     assert done.returncode == 0, done.stderr
     assert "WARNING" not in done.stderr + done.stdout, done.stderr
 
@@ -106,3 +106,15 @@ def test_search_index_holds_both_languages_segmented(site):
     assert "backpropagation" in text.lower()
     locations = {doc["location"].split("#")[0] for doc in index["docs"]}
     assert any(loc.startswith("en/") for loc in locations) and any(not loc.startswith("en/") for loc in locations)
+
+
+@pytest.mark.parametrize("slug_", SLUGS)
+def test_both_languages_have_the_same_sections(site, slug_):
+    """Same headings, same anchors: the pages say the same thing in the same order,
+    and switching language keeps the reader's #anchor."""
+    def anchors(prefix):
+        soup = BeautifulSoup((site / prefix / page_dir(slug_) / "index.html").read_text(encoding="utf-8"),
+                             "html.parser")
+        return [h.get("id") for h in soup.select("article h2, article h3")]
+
+    assert anchors("") == anchors("en/")

@@ -1,23 +1,24 @@
 // Language switcher: open the same lesson in the other language.
-// 中文 pages live at <root>/<slug>/, English ones at <root>/en/<slug>/, and every
-// page exists in both (tests/test_docs.py). Switching does a full page load: each
-// language is its own build, with its own search index and interface strings.
-// Material's instant navigation never re-renders the header, so the switcher's
-// links can't be made per page on the server; we compute the target on click.
-(() => {
-  const config = JSON.parse(document.getElementById("__config").textContent);
-  // This language's root, resolved once on the first page loaded.
-  const root = new URL(config.base, location.href).href;
-  document.addEventListener(
-    "click",
-    (event) => {
-      const link = event.target.closest && event.target.closest(".md-select__link[hreflang]");
-      if (!link || !location.href.startsWith(root)) return;
-      event.preventDefault();
-      event.stopPropagation(); // keep instant navigation out of it
-      const page = location.href.slice(root.length); // e.g. "autograd/#graph"
-      location.href = new URL(page, link.href).href;
-    },
-    true,
-  );
-})();
+// Each switcher link points at a language's root (中文 at ./, English at en/), and
+// every page exists in both languages (tests/test_docs.py). On click we take the
+// current page's path below its language's root (the longest root that prefixes
+// the address) and open it below the chosen root, with a full page load.
+// Why code: Material's instant navigation never re-renders the header, so
+// per-page links rendered on the server go stale after the first click.
+document.addEventListener(
+  "click",
+  (event) => {
+    const link = event.target.closest && event.target.closest(".md-select__link[hreflang]");
+    if (!link) return;
+    const roots = [...document.querySelectorAll(".md-select__link[hreflang]")]
+      .map((a) => a.href)
+      .filter((root) => location.href.startsWith(root))
+      .sort((a, b) => b.length - a.length);
+    if (!roots.length) return;
+    event.preventDefault();
+    event.stopPropagation(); // keep instant navigation out of it
+    const page = location.href.slice(roots[0].length); // e.g. "autograd/#graph"
+    location.href = new URL(page, link.href).href;
+  },
+  true,
+);
