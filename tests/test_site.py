@@ -118,3 +118,8 @@ def test_both_languages_have_the_same_sections(site, slug_):
         return [h.get("id") for h in soup.select("article h2, article h3")]
 
     assert anchors("") == anchors("en/")
+
+
+def test_each_language_root_has_a_sitemap(site):
+    """hooks/language_sitemaps.py: Material's language selector fetches <root>/sitemap.xml."""
+    assert (site / "sitemap.xml").read_bytes() == (site / "en" / "sitemap.xml").read_bytes()
