@@ -54,6 +54,17 @@ def run_section(lesson: str, name: str, namespace: dict) -> dict:
     return namespace
 
 
+def setup_namespace(lesson: str) -> dict:
+    """A namespace holding what the lesson's `setup` section defines (its prints swallowed)."""
+    import contextlib
+    import io
+
+    ns: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        run_section(lesson, "setup", ns)
+    return ns
+
+
 def uses_torch(lesson: str) -> bool:
     return re.search(r"^\s*import torch", snippet_path(lesson).read_text(encoding="utf-8"), re.M) is not None
 

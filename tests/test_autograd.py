@@ -4,15 +4,13 @@ import contextlib
 import io
 import math
 
-import torch
 
-from conftest import run_section, section
+from conftest import run_section, section, setup_namespace
 
 
 def train(drop_zeroing=False):
-    ns: dict = {}
+    ns = setup_namespace("autograd")
     with contextlib.redirect_stdout(io.StringIO()):
-        run_section("autograd", "setup", ns)
         for name in ("x", "y"):
             ns[name] = ns[name].to("cpu")
         for name in ("w1", "w2"):
@@ -39,9 +37,8 @@ def test_forgetting_to_zero_the_gradients_diverges():
 
 def test_same_losses_as_the_tensors_lesson_digit_for_digit():
     """The page: on the CPU, autograd.py prints exactly the losses tensors.py prints."""
-    ns: dict = {}
+    ns = setup_namespace("tensors")
     with contextlib.redirect_stdout(io.StringIO()):
-        run_section("tensors", "setup", ns)
         for name in ("x", "y", "w1", "w2"):
             ns[name] = ns[name].to("cpu")
         run_section("tensors", "train", ns)

@@ -2,7 +2,6 @@
 shown in both languages, no page carries its own copy of code, highlighted lines
 exist, and the doctest sessions on the pages print what they claim."""
 
-import contextlib
 import doctest
 import io
 import re
@@ -11,7 +10,7 @@ import textwrap
 import pytest
 import yaml
 
-from conftest import DOCS, LESSONS, ROOT, pages, run_section, section, section_names, slug, snippet_path
+from conftest import DOCS, LESSONS, ROOT, pages, section, section_names, setup_namespace, slug, snippet_path
 
 # A fenced block: its indent, opening fence, info string, body.
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>```+)(?P<info>[^\n]*)\n(?P<body>.*?)^(?P=indent)(?P=fence)[ \t]*$",
@@ -120,11 +119,9 @@ DOCTEST_PAGES = [p for p in PAGES if any(lang == "pycon" for lang, _, _ in block
 @pytest.mark.parametrize("page", DOCTEST_PAGES, ids=ids(DOCTEST_PAGES))
 def test_doctest_sessions_on_pages(page):
     """pycon sessions run in order, in the namespace of the lesson's setup section."""
-    globs: dict = {"__name__": "__page__"}
     lesson = slug(page)
-    if lesson in LESSONS and "setup" in section_names(lesson):
-        with contextlib.redirect_stdout(io.StringIO()):
-            run_section(lesson, "setup", globs)
+    globs = setup_namespace(lesson) if lesson in LESSONS and "setup" in section_names(lesson) else {}
+    globs["__name__"] = "__page__"
     text = "\n".join(body for lang, _, body in blocks(page) if lang == "pycon")
     test = doctest.DocTestParser().get_doctest(text, globs, page.name, str(page), 0)
     assert test.examples, f"{page.name}: pycon blocks without >>> examples"

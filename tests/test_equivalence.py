@@ -11,15 +11,14 @@ import io
 import numpy as np
 import torch
 
-from conftest import lessons_with, run_section
+from conftest import lessons_with, run_section, setup_namespace
 
 LESSONS = lessons_with("setup", "train")
 
 
 def train_from(lesson: str, start: dict[str, np.ndarray]) -> list[float]:
-    ns: dict = {}
+    ns = setup_namespace(lesson)
     with contextlib.redirect_stdout(io.StringIO()):
-        run_section(lesson, "setup", ns)
         for name, value in start.items():
             old = ns[name]
             if isinstance(old, torch.Tensor):
@@ -34,8 +33,7 @@ def train_from(lesson: str, start: dict[str, np.ndarray]) -> list[float]:
 def test_all_lessons_follow_the_same_loss_curve():
     assert len(LESSONS) >= 3, LESSONS
     rng = np.random.default_rng(1)
-    ns: dict = {}
-    run_section(LESSONS[0], "setup", ns)  # only for the sizes
+    ns = setup_namespace(LESSONS[0])  # only for the sizes
     shapes = {"x": (ns["N"], ns["D_in"]), "y": (ns["N"], ns["D_out"]),
               "w1": (ns["D_in"], ns["H"]), "w2": (ns["H"], ns["D_out"])}
     start = {name: rng.standard_normal(shape) for name, shape in shapes.items()}

@@ -5,14 +5,11 @@ The code checked is the very `forward` and `backward` sections the pages embed,
 run on the lesson's own data cast to float64.
 """
 
-import contextlib
-import io
-
 import numpy as np
 import pytest
 import torch
 
-from conftest import lessons_with, run_section, section
+from conftest import lessons_with, run_section, section, setup_namespace
 
 # Lessons whose backward pass is written by hand (autograd's is one call).
 HAND_WRITTEN = [lesson for lesson in lessons_with("setup", "forward", "backward") if "grad_w1" in section(lesson, "backward")]
@@ -24,9 +21,7 @@ def as_numpy(value) -> np.ndarray:
 
 def float64_namespace(lesson: str) -> dict:
     """The lesson's setup section, run quietly, with x, y, w1, w2 cast to float64 on the CPU."""
-    ns: dict = {}
-    with contextlib.redirect_stdout(io.StringIO()):
-        run_section(lesson, "setup", ns)
+    ns = setup_namespace(lesson)
     for name in ("x", "y", "w1", "w2"):
         value = ns[name]
         if isinstance(value, torch.Tensor):

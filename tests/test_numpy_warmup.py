@@ -5,12 +5,11 @@ import io
 
 import numpy as np
 
-from conftest import run_section
+from conftest import run_section, setup_namespace
 
 
 def train(lr_factor: float) -> np.ndarray:
-    ns: dict = {}
-    run_section("numpy_warmup", "setup", ns)
+    ns = setup_namespace("numpy_warmup")
     ns["lr"] *= lr_factor
     with contextlib.redirect_stdout(io.StringIO()), np.errstate(over="ignore", invalid="ignore"):
         run_section("numpy_warmup", "train", ns)
@@ -19,8 +18,7 @@ def train(lr_factor: float) -> np.ndarray:
 
 def test_lr_is_just_below_the_stability_limit():
     """The page: lr = 1e-6 sits just below 2 / lambda_max of 2 h_relu^T h_relu at the start."""
-    ns: dict = {}
-    run_section("numpy_warmup", "setup", ns)
+    ns = setup_namespace("numpy_warmup")
     h_relu = np.maximum(ns["x"].dot(ns["w1"]), 0)
     limit = 2 / np.linalg.eigvalsh(2 * h_relu.T.dot(h_relu)).max()
     assert 0.9 * limit < ns["lr"] < limit

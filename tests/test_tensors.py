@@ -5,7 +5,7 @@ import io
 
 import torch
 
-from conftest import run_section, section
+from conftest import section, setup_namespace
 
 
 class StepRecorder(list):
@@ -21,9 +21,8 @@ class StepRecorder(list):
 
 
 def train(dtype=torch.float32, mask="h < 0"):
-    ns: dict = {}
+    ns = setup_namespace("tensors")
     with contextlib.redirect_stdout(io.StringIO()):
-        run_section("tensors", "setup", ns)
         for name in ("x", "y", "w1", "w2"):
             ns[name] = ns[name].to("cpu", dtype)
         src = section("tensors", "train")
