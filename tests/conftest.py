@@ -55,12 +55,20 @@ def run_section(lesson: str, name: str, namespace: dict) -> dict:
 
 
 def setup_namespace(lesson: str) -> dict:
-    """A namespace holding what the lesson's `setup` section defines (its prints swallowed)."""
+    """A namespace holding what the lesson's `setup` section defines (its prints swallowed).
+
+    Always on the CPU, even on a GPU machine: the pages' doctest outputs are the CPU's
+    (CUDA draws other random numbers), and the cuda-marked tests run the scripts themselves.
+    """
     import contextlib
     import io
+    from unittest import mock
 
     ns: dict = {}
-    with contextlib.redirect_stdout(io.StringIO()):
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
+        if uses_torch(lesson):
+            stack.enter_context(mock.patch("torch.cuda.is_available", return_value=False))
         run_section(lesson, "setup", ns)
     return ns
 
