@@ -117,3 +117,32 @@ def built_site(tmp_path_factory):
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "SITE_URL": f"http://127.0.0.1:{port}/"},
     )
     return site, done, port
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site):
+    """The built site served on 127.0.0.1 at the port it was built for, like a static host:
+    no directory listings. It answers with a `LinkChecker` header, which lets linkchecker
+    send more than 10 requests a second (its default limit for hosts that don't)."""
+    import functools
+    import http.server
+    import threading
+
+    site, done, port = built_site
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def list_directory(self, path):
+            self.send_error(404)
+
+        def end_headers(self):
+            self.send_header("LinkChecker", "allowed")
+            super().end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Handler, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{port}/"
+    server.shutdown()

@@ -25,11 +25,15 @@ def blocks(page):
         yield lang, m["info"], textwrap.dedent(m["body"])
 
 
+def embeds_in(body, info=""):
+    for line in body.splitlines():
+        if m := EMBED.match(line):
+            yield m["path"], m["section"], info
+
+
 def embeds(page):
     for _, info, body in blocks(page):
-        for line in body.splitlines():
-            if m := EMBED.match(line):
-                yield m["path"], m["section"], info
+        yield from embeds_in(body, info)
 
 
 PAGES = pages()
