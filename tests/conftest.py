@@ -91,11 +91,6 @@ def slug(page: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def root() -> Path:
-    return ROOT
-
-
-@pytest.fixture(scope="session")
 def built_site(tmp_path_factory):
     """`mkdocs build --strict` of the real site into a temporary folder, once per run.
 

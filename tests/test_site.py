@@ -78,8 +78,14 @@ def test_mathjax_and_its_fonts_are_served_by_the_site(site):
 
 
 def test_no_mathjax_copy_in_the_repository():
-    tracked = [p for p in ROOT.rglob("tex-*.js") if ".git" not in p.parts and "site" not in p.parts]
-    assert not [p for p in tracked if ROOT / "docs" in p.parents], tracked
+    """MathJax arrives through pip; the repository holds only our configuration of it."""
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    if not tracked:
+        pytest.skip("not a git checkout")
+    assert [f for f in tracked if "mathjax" in f.lower()] == ["docs/javascripts/mathjax.js", "hooks/mathjax_assets.py"]
+    assert not [f for f in tracked if f.endswith((".woff", ".woff2"))]
 
 
 @pytest.mark.parametrize("slug_", [s for s in SLUGS if "$" in (DOCS / f"{s}.md").read_text(encoding="utf-8")])
