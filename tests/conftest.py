@@ -85,6 +85,26 @@ def pages() -> list[Path]:
     return sorted(DOCS.rglob("*.md"))
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def page_dir(slug_: str) -> str:
+    """Where a page lives below its language's root: '' for the home page, else '<slug>/'."""
+    return "" if slug_ == "index" else f"{slug_}/"
+
+
+def page_paths() -> list[str]:
+    """Every page of the site below its root, in both languages ('', 'autograd/', 'en/', ...)."""
+    slugs = sorted({slug(p) for p in pages()})
+    return [prefix + page_dir(s) for prefix in ("", "en/") for s in slugs]
+
+
 def slug(page: Path) -> str:
     """docs/autograd.en.md -> autograd"""
     return page.name.removesuffix(".md").removesuffix(".en")
@@ -98,13 +118,10 @@ def built_site(tmp_path_factory):
     browser tests then serve it on: instant navigation needs the right site_url.
     """
     import os
-    import socket
     import subprocess
     import sys
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     site = tmp_path_factory.mktemp("site")
     done = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],

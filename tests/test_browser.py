@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from conftest import ROOT, pages, section, slug, snippet_path
+from conftest import ROOT, free_port, page_paths, section, snippet_path
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 REQUIRED = bool(os.environ.get("REQUIRE_BROWSER"))  # set by .ci/run
@@ -63,9 +63,7 @@ def built_pages(site) -> list[str]:
 def pytest_generate_tests(metafunc):
     if "path" in metafunc.fixturenames:
         # Discovered from the sources here, checked against the built site below.
-        slugs = sorted({slug(p) for p in pages()})
-        paths = [f"{prefix}{'' if s == 'index' else s + '/'}" for prefix in ("", "en/") for s in slugs]
-        metafunc.parametrize("path", paths)
+        metafunc.parametrize("path", page_paths())
 
 
 def test_chromium_is_installed():
@@ -74,9 +72,7 @@ def test_chromium_is_installed():
 
 def test_every_built_page_is_covered(built_site):
     site, _, _ = built_site
-    slugs = sorted({slug(p) for p in pages()})
-    expected = {f"{prefix}{'' if s == 'index' else s + '/'}" for prefix in ("", "en/") for s in slugs}
-    assert set(built_pages(site)) == expected
+    assert sorted(built_pages(site)) == sorted(page_paths())
 
 
 @pytest.fixture(scope="module")
@@ -277,11 +273,7 @@ def test_search_finds_the_lesson_in_its_language(page, site_url, start, queries)
 @pytest.fixture(scope="module")
 def mkdocs_serve():
     """`mkdocs serve`, the README's first command, on a free port."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "mkdocs", "serve", "--no-livereload", "-a", f"127.0.0.1:{port}"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,

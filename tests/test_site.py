@@ -7,13 +7,9 @@ from urllib.parse import urljoin, urlparse
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import DOCS, ROOT, pages, slug
+from conftest import DOCS, ROOT, page_dir, pages, slug
 
 SLUGS = sorted({slug(p) for p in pages()})
-
-
-def page_dir(slug_: str) -> str:
-    return "" if slug_ == "index" else f"{slug_}/"
 
 
 @pytest.fixture(scope="module")
