@@ -1,5 +1,8 @@
-"""Autograd: PyTorch records the forward pass and computes the gradients."""
+# %% [markdown]
+# Autograd: PyTorch records the forward pass, and `loss.backward()` computes
+# $\frac{\partial L}{\partial w_1}$ and $\frac{\partial L}{\partial w_2}$ into `w1.grad` and `w2.grad`.
 
+# %%
 # --8<-- [start:setup]
 import torch
 
@@ -22,6 +25,10 @@ w2 = torch.randn(H, D_out, device=device, dtype=dtype, requires_grad=True)
 lr = 1e-6
 # --8<-- [end:setup]
 
+# %% [markdown]
+# Train for 500 steps: `loss.backward()` fills the gradients, the update runs under `torch.no_grad()`, then the gradients are zeroed.
+
+# %%
 # --8<-- [start:train]
 losses = []
 for t in range(500):
@@ -51,3 +58,14 @@ for t in range(500):
         w2.grad.zero_()
     # --8<-- [end:update]
 # --8<-- [end:train]
+
+# %% [markdown]
+# The loss at every step of this run, on a log scale.
+
+# %% active="ipynb"
+# import matplotlib.pyplot as plt
+# plt.figure(figsize=(6, 3.5))
+# plt.semilogy(losses)
+# plt.xlabel("step t")
+# plt.ylabel("loss L")
+# plt.show()

@@ -1,5 +1,9 @@
-"""Warm-up: a two-layer ReLU network in NumPy, with hand-written backpropagation."""
+# %% [markdown]
+# Warm-up: a two-layer ReLU network in NumPy, with hand-written backpropagation.
+#
+# $$h = x w_1, \qquad h_{\text{relu}} = \max(h, 0), \qquad \hat{y} = h_{\text{relu}} w_2, \qquad L = \sum_{i,j} (\hat{y}_{ij} - y_{ij})^2$$
 
+# %%
 # --8<-- [start:setup]
 import numpy as np
 
@@ -19,6 +23,10 @@ w2 = np.random.randn(H, D_out)
 lr = 1e-6  # learning rate
 # --8<-- [end:setup]
 
+# %% [markdown]
+# Train for 500 steps: forward pass, loss, backward pass, update $w \leftarrow w - \eta \frac{\partial L}{\partial w}$.
+
+# %%
 # --8<-- [start:train]
 losses = []
 for t in range(500):
@@ -49,3 +57,14 @@ for t in range(500):
     w2 -= lr * grad_w2
     # --8<-- [end:update]
 # --8<-- [end:train]
+
+# %% [markdown]
+# The loss at every step of this run, on a log scale.
+
+# %% active="ipynb"
+# import matplotlib.pyplot as plt
+# plt.figure(figsize=(6, 3.5))
+# plt.semilogy(losses)
+# plt.xlabel("step t")
+# plt.ylabel("loss L")
+# plt.show()

@@ -1,5 +1,9 @@
-"""Tensors: the same network on PyTorch tensors, backpropagation still by hand."""
+# %% [markdown]
+# Tensors: the same network and the same hand-written backpropagation, in PyTorch.
+#
+# $$\frac{\partial L}{\partial w_2} = h_{\text{relu}}^\top \frac{\partial L}{\partial \hat{y}}, \qquad \frac{\partial L}{\partial w_1} = x^\top \frac{\partial L}{\partial h}$$
 
+# %%
 # --8<-- [start:setup]
 import torch
 
@@ -21,6 +25,10 @@ w2 = torch.randn(H, D_out, device=device, dtype=dtype)
 lr = 1e-6
 # --8<-- [end:setup]
 
+# %% [markdown]
+# Train for 500 steps, on the device chosen above: forward pass, loss, backward pass, update $w \leftarrow w - \eta \frac{\partial L}{\partial w}$.
+
+# %%
 # --8<-- [start:train]
 losses = []
 for t in range(500):
@@ -51,3 +59,14 @@ for t in range(500):
     w2 -= lr * grad_w2
     # --8<-- [end:update]
 # --8<-- [end:train]
+
+# %% [markdown]
+# The loss at every step of this run, on a log scale.
+
+# %% active="ipynb"
+# import matplotlib.pyplot as plt
+# plt.figure(figsize=(6, 3.5))
+# plt.semilogy(losses)
+# plt.xlabel("step t")
+# plt.ylabel("loss L")
+# plt.show()

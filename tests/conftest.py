@@ -99,10 +99,26 @@ def page_dir(slug_: str) -> str:
     return "" if slug_ == "index" else f"{slug_}/"
 
 
+def notebook_dir(lesson: str) -> str:
+    """Where a lesson's notebook page lives below its language's root (hooks/notebooks.py)."""
+    return f"notebooks/{lesson}/"
+
+
 def page_paths() -> list[str]:
-    """Every page of the site below its root, in both languages ('', 'autograd/', 'en/', ...)."""
-    slugs = sorted({slug(p) for p in pages()})
-    return [prefix + page_dir(s) for prefix in ("", "en/") for s in slugs]
+    """Every page of the site below its root, in both languages ('', 'autograd/', 'en/', ...):
+    the pages in docs/ and each lesson's notebook page."""
+    dirs = sorted({page_dir(slug(p)) for p in pages()} | {notebook_dir(lesson) for lesson in LESSONS})
+    return [prefix + d for prefix in ("", "en/") for d in dirs]
+
+
+def notebook_hook():
+    """hooks/notebooks.py as a module, for the notebooks it makes of the snippets."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("notebooks_hook", ROOT / "hooks" / "notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def slug(page: Path) -> str:

@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from conftest import ROOT, free_port, page_paths, section, snippet_path
+from conftest import ROOT, free_port, notebook_hook, page_paths, section, snippet_path
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 REQUIRED = bool(os.environ.get("REQUIRE_BROWSER"))  # set by .ci/run
@@ -32,16 +32,23 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = ROOT / "tests" / "output" / "screenshots"
 
+# Notebook markdown cells (.jp-RenderedMarkdown) hold $...$ math; a cell still has raw
+# math while a "$" shows outside MathJax's output.
+RAW_MATH = """const rawMath = cell => { const c = cell.cloneNode(true);
+  c.querySelectorAll('mjx-container').forEach(m => m.remove()); return c.textContent.includes('$') };"""
 # True once every formula is typeset.
-MATH_DONE = """() => [...document.querySelectorAll('.arithmatex')]
-  .every(m => m.querySelector(':scope > mjx-container'))"""
+MATH_DONE = """() => { %s
+  return [...document.querySelectorAll('.arithmatex')].every(m => m.querySelector(':scope > mjx-container'))
+    && ![...document.querySelectorAll('.jp-RenderedMarkdown')].some(rawMath) }""" % RAW_MATH
 # MathJax nests a copy of each formula in its assistive markup, so count direct children.
-MATH_STATS = """() => ({
+MATH_STATS = """() => { %s return {
   formulas: document.querySelectorAll('.arithmatex').length,
   typeset: document.querySelectorAll('.arithmatex > mjx-container').length,
+  notebook_formulas: document.querySelectorAll('.jp-RenderedMarkdown mjx-container:not(mjx-container *)').length,
+  notebook_raw: [...document.querySelectorAll('.jp-RenderedMarkdown')].filter(rawMath).length,
   nested: document.querySelectorAll('mjx-container mjx-container').length,
   errors: document.querySelectorAll('mjx-merror, .arithmatex merror').length,
-})"""
+} }""" % RAW_MATH
 
 
 OTHER_HOSTS = re.compile(r"^(?!http://127\.0\.0\.1[:/]).*")  # "the network is off"
@@ -117,8 +124,9 @@ def outside(requests):
 
 def check_math_once(page):
     stats = page.evaluate(MATH_STATS)
-    assert stats["typeset"] == stats["formulas"], stats
+    assert stats["typeset"] == stats["formulas"] and stats["notebook_raw"] == 0, stats
     assert stats["nested"] == 0 and stats["errors"] == 0, stats
+    return stats
 
 
 def serious_axe_violations(page, rules=None) -> list[str]:
@@ -137,7 +145,9 @@ def test_page_in_a_browser(page, site_url, path):
     page.route(OTHER_HOSTS, lambda route: route.abort())
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     open_page(page, site_url + path)
-    check_math_once(page)
+    stats = check_math_once(page)
+    if "notebooks/" in path:  # the math in the snippet's markdown cells
+        assert stats["notebook_formulas"] >= 1, stats
     assert not page.problems, page.problems
     assert not outside(page.requests), outside(page.requests)
     assert page.evaluate(FONT_ERRORS) == []
@@ -197,10 +207,28 @@ def expected_copies(lesson_page) -> list[str]:
     return texts
 
 
+# A notebook page's code cells, each copied with its own copy button
+COPY_CELLS = """async () => {
+  const copied = [];
+  for (const block of document.querySelectorAll('div.highlight-ipynb')) {
+    block.querySelector('button[data-md-type=copy]').click();
+    copied.push(await navigator.clipboard.readText());
+  }
+  return copied;
+}"""
+
+
 def check_copy_buttons(page, path):
     """Each python block's copy button copies exactly the snippet it shows: no line
-    numbers, no annotation markers, just what the test suite runs."""
+    numbers, no annotation markers, just what the test suite runs. On a notebook page,
+    each code cell's button copies that cell of the snippet."""
     name = path.removeprefix("en/").strip("/") or "index"
+    if name.startswith("notebooks/"):
+        lesson = name.removeprefix("notebooks/")
+        cells = notebook_hook().as_notebook(snippet_path(lesson)).cells
+        expected = [c.source for c in cells if c.cell_type == "code"]
+        assert [c.rstrip("\n") for c in page.evaluate(COPY_CELLS)] == expected
+        return
     source = ROOT / "docs" / (f"{name}.en.md" if path.startswith("en/") else f"{name}.md")
     expected = expected_copies(source)
     copied = page.evaluate(COPY_ALL)

@@ -1,0 +1,184 @@
+"""Every snippet is also a notebook page: executed at build time, rendered by mkdocs-jupyter.
+
+The snippets are jupytext "percent" scripts (`# %%` starts a cell), so the notebook is
+the snippet file itself. Around mkdocs-jupyter and mkdocs-static-i18n this hook does:
+
+1. on_files, before i18n: add a page `notebooks/<lesson>.md` for every
+   `snippets/<lesson>.py`. A `.md` name under docs/ makes it a page to mkdocs and to
+   i18n, so it exists in both languages (the English build falls back to it); i18n
+   treats `.py` files as assets and drops pages from outside docs/.
+2. on_files, after i18n: execute every snippet as a notebook (one kernel for all of
+   them; a cell that raises fails the build) and point the page at the executed
+   `.ipynb`. mkdocs-jupyter renders pages whose source matches its `include` pattern;
+   its `include_source` copies that `.ipynb` next to the page as the download. Executed
+   notebooks are cached under .cache/notebooks/, keyed on the snippet's content.
+   NOTEBOOK_EXECUTE=false skips running them (pages then show code without outputs).
+3. on_page_content: drop the ~590 KB of CSS and the scripts nbconvert inlines into each
+   page (stylesheets/notebook.css styles cells in both palettes instead), and put a
+   header above the notebook: the lesson page, the downloads, Colab; its "edit this
+   page" link leads to the snippet.
+   on_post_page copies the snippet next to the page as the `.py` download.
+
+We execute here rather than with mkdocs-jupyter's `execute: true`, which starts a
+kernel per notebook and waits seconds for each to shut down: with `import torch` in
+each (3.5 s on a 2-core machine), a cold build would take a minute once every lesson
+has its notebook. Running kernels in parallel did not help on 2 cores.
+
+Covered by tests/test_notebooks.py. Relies on mkdocs-jupyter 0.26 and
+mkdocs-static-i18n 1.3 (pinned in pyproject.toml).
+"""
+
+import hashlib
+import os
+import re
+import shutil
+from pathlib import Path
+
+import jupytext
+import nbclient
+import nbformat
+from jupyter_client import KernelManager
+from mkdocs.plugins import CombinedEvent, event_priority
+from mkdocs.structure.files import File, Files
+from mkdocs.utils import get_relative_url
+
+ROOT = Path(__file__).resolve().parent.parent
+SNIPPETS = ROOT / "snippets"
+CACHE = ROOT / ".cache" / "notebooks"
+DEST = "notebooks"  # snippets/<lesson>.py -> the page notebooks/<lesson>/
+
+# The header above each notebook, in the page's language. {lesson}: the lesson page's URL,
+# relative to the notebook page; {name}: the lesson's name; {colab}: the Colab button.
+HEADER = {
+    "zh": (
+        '<div class="admonition info notebook-header">'
+        '<p class="admonition-title">这是 <code>snippets/{name}.py</code> 的运行结果</p>'
+        "<p>下面每个单元格的输出，都是构建本站时把这个文件当作 notebook 运行一遍得到的。"
+        '代码的讲解见<a href="{lesson}">课程页面</a>。</p>'
+        '<p><a class="md-button" href="{name}.ipynb" download>下载 .ipynb</a> '
+        '<a class="md-button" href="{name}.py" download>下载 .py</a>{colab}</p>'
+        "</div>"
+    ),
+    "en": (
+        '<div class="admonition info notebook-header">'
+        '<p class="admonition-title">This is <code>snippets/{name}.py</code>, run</p>'
+        "<p>Every output below comes from running this file as a notebook when the site was built. "
+        'The <a href="{lesson}">lesson page</a> explains the code.</p>'
+        '<p><a class="md-button" href="{name}.ipynb" download>Download .ipynb</a> '
+        '<a class="md-button" href="{name}.py" download>Download .py</a>{colab}</p>'
+        "</div>"
+    ),
+}
+COLAB = {"zh": "在 Colab 中打开", "en": "Open in Colab"}
+
+MARKER = re.compile(r"\s*# --8<-- ")
+
+# What nbconvert's template inlines: <style> blocks (JupyterLab's whole stylesheet,
+# Pygments) and <script> blocks (a copy-button element and a MathJax 2 loader).
+INLINED = re.compile(r"<(style|script)\b[^>]*>.*?</\1>", re.S)
+# Its copy button (a custom element whose script we drop) and the hidden copy of each
+# cell's source it copies from, which search would index a second time.
+COPY_WIDGET = re.compile(
+    r'<div class="zeroclipboard-container">.*?</clipboard-copy>\s*</div>|<div class="clipboard-copy-txt"[^>]*>.*?</div>', re.S
+)
+# A code cell's <pre>: wrapped in <code> it is a code block to Material, which gives it
+# its copy button (content.code.copy), as on every other page.
+CODE_CELL = re.compile(r'(<div class="highlight-ipynb[^"]*"><pre>)<span></span>(.*?)</pre>', re.S)
+
+
+def lesson_of(file) -> str | None:
+    """The lesson's name if this file is a notebook page, else None."""
+    m = re.fullmatch(rf"{DEST}/(\w+)\.md", file.src_uri)
+    return m.group(1) if m else None
+
+
+def notebook_path(snippet: Path, execute: bool) -> Path:
+    """Where the snippet's .ipynb is cached: keyed on its content and on whether it runs."""
+    key = hashlib.sha256(snippet.read_bytes() + f"execute={execute}".encode()).hexdigest()[:16]
+    return CACHE / key / f"{snippet.stem}.ipynb"
+
+
+def as_notebook(snippet: Path):
+    """The snippet as a notebook, without the `# --8<--` lines that mark the pages' sections."""
+    notebook = jupytext.read(snippet)
+    for cell in notebook.cells:
+        cell.source = "\n".join(line for line in cell.source.split("\n") if not MARKER.match(line))
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return notebook
+
+
+def run_notebooks(snippets: list[Path], targets: list[Path]) -> None:
+    """Run each snippet as a notebook, one after another, in one kernel started in the
+    repository root (as `python snippets/<lesson>.py` runs). The namespace is emptied
+    before each; sharing the kernel saves its start and `import torch` per notebook."""
+    kernel = KernelManager(kernel_name="python3")
+    kernel.start_kernel(cwd=str(ROOT))
+    try:
+        for snippet, target in zip(snippets, targets):
+            reset = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("%reset -f")])
+            nbclient.NotebookClient(reset, km=kernel).execute()
+            notebook = as_notebook(snippet)
+            nbclient.NotebookClient(
+                notebook, km=kernel, timeout=600, allow_errors=False, coalesce_streams=True
+            ).execute()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebook, target)
+    finally:
+        kernel.shutdown_kernel(now=True)
+
+
+@event_priority(-50)  # after mkdocs-jupyter (0), before mkdocs-static-i18n (-100)
+def add_notebook_pages(files: Files, config) -> Files:
+    for path in sorted(SNIPPETS.glob("*.py")):
+        files.append(File(f"{DEST}/{path.stem}.md", config.docs_dir, config.site_dir, config.use_directory_urls))
+    return files
+
+
+@event_priority(-150)  # after mkdocs-static-i18n (-100)
+def notebooks_for_pages(files: Files, config) -> Files:
+    execute = os.environ.get("NOTEBOOK_EXECUTE", "true").lower() not in ("false", "0", "no")
+    pages = {lesson_of(file): file for file in files if lesson_of(file)}
+    notebooks = {name: notebook_path(SNIPPETS / f"{name}.py", execute) for name in pages}
+    missing = [name for name, path in notebooks.items() if not path.exists()]
+    if execute and missing:
+        run_notebooks([SNIPPETS / f"{name}.py" for name in missing], [notebooks[name] for name in missing])
+    for name in missing if not execute else []:
+        notebooks[name].parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(as_notebook(SNIPPETS / f"{name}.py"), notebooks[name])
+    for name, file in pages.items():
+        file.abs_src_path = str(notebooks[name])
+    return files
+
+
+on_files = CombinedEvent(add_notebook_pages, notebooks_for_pages)
+
+
+def on_page_content(html: str, page, config, files) -> str:
+    name = lesson_of(page.file)
+    if name is None:
+        return html
+    language = config.theme["language"]
+    lesson = files.get_file_from_path(f"{name}.md")
+    if lesson is None:
+        raise ValueError(f"snippets/{name}.py has no lesson page docs/{name}.md")
+    colab = ""
+    github = re.fullmatch(r"https://github\.com/([^/]+/[^/]+?)/?", config.repo_url or "")
+    if github:
+        url = f"https://colab.research.google.com/github/{github.group(1)}/blob/{config.extra['colab_branch']}/{name}.ipynb"
+        colab = f' <a class="md-button" href="{url}">{COLAB[language]}</a>'
+    if page.edit_url:  # edit the snippet, not docs/notebooks/<lesson>.md (which doesn't exist)
+        page.edit_url = f"{config.repo_url.rstrip('/')}/edit/main/snippets/{name}.py"
+    header = HEADER[language].format(name=name, lesson=get_relative_url(lesson.url, page.url), colab=colab)
+    html = COPY_WIDGET.sub("", INLINED.sub("", html))
+    # nbconvert's cell ids ("cell-id=1a2b") end up in the CSS selector of Material's copy
+    # button, where "=" is invalid: the button would copy nothing.
+    html = html.replace('id="cell-id=', 'id="cell-')
+    return header + CODE_CELL.sub(r"\1<code>\2</code></pre>", html)
+
+
+def on_post_page(output: str, page, config) -> str:
+    name = lesson_of(page.file)
+    if name:  # the .py download, next to the page (mkdocs-jupyter copied the .ipynb there)
+        shutil.copyfile(SNIPPETS / f"{name}.py", Path(page.file.abs_dest_path).parent / f"{name}.py")
+    return output
+

@@ -1,0 +1,175 @@
+"""Notebook pages: every snippet, executed at build time, in both languages, with its
+outputs, its loss curve and its downloads (hooks/notebooks.py, mkdocs-jupyter)."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import jupytext
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import LESSONS, ROOT, notebook_dir, notebook_hook, snippet_path
+from test_snippets import LOSS_LINE, run_script
+
+LANGS = [("zh", ""), ("en", "en/")]
+MAX_PAGE_BYTES = 150_000
+
+
+@pytest.fixture(scope="module")
+def site(built_site):
+    site, done, _ = built_site
+    assert done.returncode == 0, done.stdout + done.stderr
+    return site
+
+
+def notebook_page(site, prefix, lesson):
+    return site / prefix / notebook_dir(lesson) / "index.html"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_snippet_is_a_percent_notebook_whose_plot_runs_only_as_a_notebook(lesson):
+    notebook = jupytext.read(snippet_path(lesson))
+    kinds = [cell.cell_type for cell in notebook.cells]
+    assert kinds.count("code") >= 2 and "markdown" in kinds, kinds
+    # The plot cell is commented out in the script (jupytext's active="ipynb"), so the
+    # script, and the tests that run it, never import matplotlib.
+    plots = [c for c in notebook.cells if c.cell_type == "code" and "matplotlib" in c.source]
+    assert len(plots) == 1 and plots[0].metadata.get("active") == "ipynb"
+    assert "semilogy(losses)" in plots[0].source
+    assert not re.search(r"^\s*(import|from) matplotlib", snippet_path(lesson).read_text(encoding="utf-8"), re.M)
+
+
+@pytest.fixture(scope="module")
+def script_output():
+    """What each snippet prints when run as a plain script on the CPU."""
+    return {lesson: run_script(lesson, {"CUDA_VISIBLE_DEVICES": ""}) for lesson in LESSONS}
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("lang,prefix", LANGS)
+def test_notebook_page_shows_this_runs_outputs_and_plot(site, script_output, lesson, lang, prefix):
+    soup = BeautifulSoup(notebook_page(site, prefix, lesson).read_text(encoding="utf-8"), "html.parser")
+    assert soup.html["lang"] == lang
+    printed = "\n".join(pre.get_text() for pre in soup.select(".jp-RenderedText pre"))
+    # Every loss line the script prints, identical: the page shows what the code computes.
+    expected = LOSS_LINE.findall(script_output[lesson])
+    assert ("499", expected[-1][1]) in expected
+    assert LOSS_LINE.findall(printed) == expected, printed
+    if "device:" in script_output[lesson]:
+        assert "device: cpu" in printed
+    plots = soup.select(".jp-RenderedImage img[src^='data:image/png;base64,']")
+    assert len(plots) == 1 and len(plots[0]["src"]) > 5_000
+    # The code cells are the snippet's, without the section markers.
+    code = "\n".join(c.get_text() for c in soup.select("div.highlight-ipynb pre code"))
+    assert "losses.append" in code and "--8<--" not in code
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("lang,prefix", LANGS)
+def test_notebook_page_is_light_and_links_back(site, lesson, lang, prefix):
+    path = notebook_page(site, prefix, lesson)
+    size = path.stat().st_size
+    assert size < MAX_PAGE_BYTES, f"{path.relative_to(site)} is {size} bytes"
+    soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+    article = soup.select_one("article")
+    assert not article.select("style, script"), "nbconvert's inlined CSS or scripts are back"
+    assert not article.select("clipboard-copy, .clipboard-copy-txt")
+    # Back to the lesson page of the same language
+    header = article.select_one(".notebook-header")
+    lesson_link = [a for a in header.select("a") if not a.has_attr("download") and "colab" not in a["href"]]
+    assert len(lesson_link) == 1
+    target = (path.parent / lesson_link[0]["href"] / "index.html").resolve()
+    assert target == (site / prefix / lesson / "index.html").resolve()
+    # ... and the lesson page links here.
+    lesson_soup = BeautifulSoup(target.read_text(encoding="utf-8"), "html.parser")
+    hrefs = {(target.parent / a["href"]).resolve() for a in lesson_soup.select("article a[href]")
+             if not a["href"].startswith(("#", "http"))}
+    assert path.parent.resolve() in hrefs
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("lang,prefix", LANGS)
+def test_downloads(site, lesson, lang, prefix):
+    folder = site / prefix / notebook_dir(lesson)
+    soup = BeautifulSoup((folder / "index.html").read_text(encoding="utf-8"), "html.parser")
+    downloads = {a["href"] for a in soup.select(".notebook-header a[download]")}
+    assert downloads == {f"{lesson}.ipynb", f"{lesson}.py"}
+    assert (folder / f"{lesson}.py").read_bytes() == snippet_path(lesson).read_bytes()
+    notebook = json.loads((folder / f"{lesson}.ipynb").read_text(encoding="utf-8"))
+    assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+    outputs = [o for c in notebook["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
+    assert any(o.get("name") == "stdout" and "499 " in "".join(o["text"]) for o in outputs)
+    assert any("image/png" in o.get("data", {}) for o in outputs)
+
+
+@pytest.mark.parametrize("lang,prefix", LANGS)
+def test_colab_link_opens_the_notebook_from_github(site, lang, prefix):
+    """Colab opens .ipynb files from GitHub only: the link names the branch the Pages
+    workflow publishes the built notebooks to, and the repository in repo_url."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("", lambda loader, suffix, node: loader.construct_sequence(node)[-1]
+                                 if isinstance(node, yaml.SequenceNode) else None)
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)
+    repo = re.fullmatch(r"https://github\.com/([^/]+/[^/]+?)/?", config["repo_url"]).group(1)
+    for lesson in LESSONS:
+        soup = BeautifulSoup(notebook_page(site, prefix, lesson).read_text(encoding="utf-8"), "html.parser")
+        colab = [a["href"] for a in soup.select(".notebook-header a") if "colab" in a["href"]]
+        branch = config["extra"]["colab_branch"]
+        assert colab == [f"https://colab.research.google.com/github/{repo}/blob/{branch}/{lesson}.ipynb"]
+
+
+def copy_project(tmp_path):
+    """The files a build needs, in a temporary folder (no .cache: notebooks run afresh)."""
+    for name in ("docs", "snippets", "hooks", "overrides"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    shutil.copy(ROOT / "mkdocs.yml", tmp_path)
+    return tmp_path
+
+
+def build(folder, **env):
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=folder,
+        capture_output=True, text=True, timeout=600,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **env},
+    )
+
+
+def test_a_cell_that_raises_fails_the_build_unless_execution_is_off(tmp_path):
+    project = copy_project(tmp_path)
+    lesson = LESSONS[0]  # run first, so the build fails early
+    snippet = project / "snippets" / f"{lesson}.py"
+    text = snippet.read_text(encoding="utf-8")
+    broken = text.replace("# --8<-- [start:train]\n", "# --8<-- [start:train]\nraise ValueError('broken on purpose')\n", 1)
+    assert broken != text
+    snippet.write_text(broken, encoding="utf-8")
+
+    # Execution off (NOTEBOOK_EXECUTE=false, for editing): it builds, code without outputs.
+    done = build(project, NOTEBOOK_EXECUTE="false")
+    assert done.returncode == 0, done.stderr
+    page = BeautifulSoup((project / "site" / notebook_dir(lesson) / "index.html").read_text(encoding="utf-8"), "html.parser")
+    assert page.select("div.highlight-ipynb") and not page.select(".jp-RenderedText, .jp-RenderedImage")
+
+    # Execution on (the default): the error stops the build and says where it is.
+    done = build(project)
+    assert done.returncode != 0
+    assert "broken on purpose" in done.stderr and "ValueError" in done.stderr
+
+
+def test_executed_notebooks_are_cached_by_content(tmp_path, monkeypatch):
+    hook = notebook_hook()
+    monkeypatch.setattr(hook, "CACHE", tmp_path)
+    snippet = snippet_path(LESSONS[0])
+    first = hook.notebook_path(snippet, True)
+    assert first == hook.notebook_path(snippet, True)
+    assert first != hook.notebook_path(snippet, False)
+    changed = tmp_path / snippet.name
+    changed.write_bytes(snippet.read_bytes() + b"\n# changed\n")
+    assert hook.notebook_path(changed, True) != first
