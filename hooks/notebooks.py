@@ -79,7 +79,9 @@ INLINED = re.compile(r"<(style|script)\b[^>]*>.*?</\1>", re.S)
 # Its copy button (a custom element whose script we drop) and the hidden copy of each
 # cell's source it copies from, which search would index a second time.
 COPY_WIDGET = re.compile(
-    r'<div class="zeroclipboard-container">.*?</clipboard-copy>\s*</div>|<div class="clipboard-copy-txt"[^>]*>.*?</div>', re.S
+    r'<div class="zeroclipboard-container">.*?</clipboard-copy>\s*</div>'
+    r'|<div class="clipboard-copy-txt"[^>]*>.*?</div>',
+    re.S,
 )
 # A code cell's <pre>: wrapped in <code> it is a code block to Material, which gives it
 # its copy button (content.code.copy), as on every other page.
@@ -114,7 +116,7 @@ def run_notebooks(snippets: list[Path], targets: list[Path]) -> None:
     kernel = KernelManager(kernel_name="python3")
     kernel.start_kernel(cwd=str(ROOT))
     try:
-        for snippet, target in zip(snippets, targets):
+        for snippet, target in zip(snippets, targets, strict=True):
             reset = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("%reset -f")])
             nbclient.NotebookClient(reset, km=kernel).execute()
             notebook = as_notebook(snippet)
@@ -130,7 +132,9 @@ def run_notebooks(snippets: list[Path], targets: list[Path]) -> None:
 @event_priority(-50)  # after mkdocs-jupyter (0), before mkdocs-static-i18n (-100)
 def add_notebook_pages(files: Files, config) -> Files:
     for path in sorted(SNIPPETS.glob("*.py")):
-        files.append(File(f"{DEST}/{path.stem}.md", config.docs_dir, config.site_dir, config.use_directory_urls))
+        files.append(
+            File(f"{DEST}/{path.stem}.md", config.docs_dir, config.site_dir, config.use_directory_urls)
+        )
     return files
 
 
@@ -181,4 +185,3 @@ def on_post_page(output: str, page, config) -> str:
     if name:  # the .py download, next to the page (mkdocs-jupyter copied the .ipynb there)
         shutil.copyfile(SNIPPETS / f"{name}.py", Path(page.file.abs_dest_path).parent / f"{name}.py")
     return output
-

@@ -4,7 +4,6 @@ import contextlib
 import io
 import math
 
-
 from conftest import run_section, section, setup_namespace
 
 

@@ -23,13 +23,22 @@ import pytest
 
 from conftest import ROOT, free_port, notebook_hook, page_paths, section, snippet_path
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 REQUIRED = bool(os.environ.get("REQUIRE_BROWSER"))  # set by .ci/run
-pytestmark = pytest.mark.skipif(CHROMIUM is None and not REQUIRED,
-                                reason="no Chromium installed (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None and not REQUIRED, reason="no Chromium installed (apt-get install chromium)"
+)
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SHOTS = ROOT / "tests" / "output" / "screenshots"
 
 # Notebook markdown cells (.jp-RenderedMarkdown) hold $...$ math; a cell still has raw
@@ -37,18 +46,27 @@ SHOTS = ROOT / "tests" / "output" / "screenshots"
 RAW_MATH = """const rawMath = cell => { const c = cell.cloneNode(true);
   c.querySelectorAll('mjx-container').forEach(m => m.remove()); return c.textContent.includes('$') };"""
 # True once every formula is typeset.
-MATH_DONE = """() => { %s
+MATH_DONE = (
+    "() => { "
+    + RAW_MATH
+    + """
   return [...document.querySelectorAll('.arithmatex')].every(m => m.querySelector(':scope > mjx-container'))
-    && ![...document.querySelectorAll('.jp-RenderedMarkdown')].some(rawMath) }""" % RAW_MATH
+    && ![...document.querySelectorAll('.jp-RenderedMarkdown')].some(rawMath) }"""
+)
 # MathJax nests a copy of each formula in its assistive markup, so count direct children.
-MATH_STATS = """() => { %s return {
+MATH_STATS = (
+    "() => { "
+    + RAW_MATH
+    + """ return {
   formulas: document.querySelectorAll('.arithmatex').length,
   typeset: document.querySelectorAll('.arithmatex > mjx-container').length,
-  notebook_formulas: document.querySelectorAll('.jp-RenderedMarkdown mjx-container:not(mjx-container *)').length,
+  notebook_formulas:
+    document.querySelectorAll('.jp-RenderedMarkdown mjx-container:not(mjx-container *)').length,
   notebook_raw: [...document.querySelectorAll('.jp-RenderedMarkdown')].filter(rawMath).length,
   nested: document.querySelectorAll('mjx-container mjx-container').length,
   errors: document.querySelectorAll('mjx-merror, .arithmatex merror').length,
-} }""" % RAW_MATH
+} }"""
+)
 
 
 OTHER_HOSTS = re.compile(r"^(?!http://127\.0\.0\.1[:/]).*")  # "the network is off"
@@ -118,8 +136,11 @@ def open_page(page, url):
 
 
 def outside(requests):
-    return [u for u in requests if urlparse(u).scheme in ("http", "https", "ws", "wss")
-            and urlparse(u).hostname != "127.0.0.1"]
+    return [
+        u
+        for u in requests
+        if urlparse(u).scheme in ("http", "https", "ws", "wss") and urlparse(u).hostname != "127.0.0.1"
+    ]
 
 
 def check_math_once(page):
@@ -136,8 +157,11 @@ def serious_axe_violations(page, rules=None) -> list[str]:
     if rules:
         options["runOnly"] = rules
     result = Axe().run(page, options=options)
-    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}"
-            for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}"
+        for v in result.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def test_page_in_a_browser(page, site_url, path):
@@ -197,7 +221,7 @@ def expected_copies(lesson_page) -> list[str]:
     for lang, _, body in test_docs.blocks(lesson_page):
         if lang != "python":
             continue
-        (path, name, _), = list(test_docs.embeds_in(body))
+        ((path, name, _),) = list(test_docs.embeds_in(body))
         lesson = path.removeprefix("snippets/").removesuffix(".py")
         if name:
             texts.append(section(lesson, name))
@@ -233,7 +257,7 @@ def check_copy_buttons(page, path):
     expected = expected_copies(source)
     copied = page.evaluate(COPY_ALL)
     assert len(copied) == len(expected)
-    for i, (got, want) in enumerate(zip(copied, expected)):
+    for i, (got, want) in enumerate(zip(copied, expected, strict=True)):
         assert got.rstrip("\n") == want.rstrip("\n"), f"python block {i + 1} of {source.name}"
 
 
@@ -276,11 +300,21 @@ def test_language_switch_after_instant_navigation(page, site_url):
     assert not page.problems, page.problems
 
 
-@pytest.mark.parametrize("start,queries", [
-    ("", {"反向传播": "numpy_warmup/", "梯度": "numpy_warmup/"}),
-    # "backprop": prefix search in English, which a stemmer in the pipeline broke
-    ("en/", {"backpropagation": "en/numpy_warmup/", "numpy": "en/numpy_warmup/", "backprop": "en/numpy_warmup/"}),
-])
+@pytest.mark.parametrize(
+    "start,queries",
+    [
+        ("", {"反向传播": "numpy_warmup/", "梯度": "numpy_warmup/"}),
+        # "backprop": prefix search in English, which a stemmer in the pipeline broke
+        (
+            "en/",
+            {
+                "backpropagation": "en/numpy_warmup/",
+                "numpy": "en/numpy_warmup/",
+                "backprop": "en/numpy_warmup/",
+            },
+        ),
+    ],
+)
 def test_search_finds_the_lesson_in_its_language(page, site_url, start, queries):
     open_page(page, site_url + start)
     page.click("input.md-search__input")
@@ -304,7 +338,10 @@ def mkdocs_serve():
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "mkdocs", "serve", "--no-livereload", "-a", f"127.0.0.1:{port}"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     url = f"http://127.0.0.1:{port}/"

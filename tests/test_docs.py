@@ -13,8 +13,10 @@ import yaml
 from conftest import DOCS, LESSONS, ROOT, pages, section, section_names, setup_namespace, slug, snippet_path
 
 # A fenced block: its indent, opening fence, info string, body.
-FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>```+)(?P<info>[^\n]*)\n(?P<body>.*?)^(?P=indent)(?P=fence)[ \t]*$",
-                   re.M | re.S)
+FENCE = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<fence>```+)(?P<info>[^\n]*)\n(?P<body>.*?)^(?P=indent)(?P=fence)[ \t]*$",
+    re.M | re.S,
+)
 EMBED = re.compile(r'^\s*-{1,}8<-{1,}\s+"(?P<path>[^":]+)(?::(?P<section>[a-z][-_0-9a-z]*))?"\s*$', re.I)
 
 
@@ -80,26 +82,31 @@ def test_every_embed_resolves(page):
     for path, name, _ in embeds(page):
         assert (ROOT / path).is_file(), f"{page.name}: {path} does not exist"
         if name:
-            assert name in section_names(path.removeprefix("snippets/").removesuffix(".py")), \
+            assert name in section_names(path.removeprefix("snippets/").removesuffix(".py")), (
                 f"{page.name}: {path} has no section {name!r}"
+            )
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_every_snippet_is_embedded_in_each_language(lesson, language):
-    shown = [p for p in (ZH if language == "zh" else EN)
-             if any(path == f"snippets/{lesson}.py" for path, _, _ in embeds(p))]
+    shown = [
+        p
+        for p in (ZH if language == "zh" else EN)
+        if any(path == f"snippets/{lesson}.py" for path, _, _ in embeds(p))
+    ]
     assert shown, f"no {language} page embeds snippets/{lesson}.py"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=ids(PAGES))
 def test_code_on_pages_comes_from_snippets(page):
     """A python block holds embeds and nothing else; runnable examples are pycon sessions."""
-    for lang, info, body in blocks(page):
+    for lang, _, body in blocks(page):
         if lang in ("python", "py"):
             lines = [line for line in body.splitlines() if line.strip()]
-            assert lines and all(EMBED.match(line) for line in lines), \
+            assert lines and all(EMBED.match(line) for line in lines), (
                 f"{page.name}: a python block that is not an embed:\n{body}"
+            )
 
 
 @pytest.mark.parametrize("page", PAGES, ids=ids(PAGES))
@@ -108,15 +115,19 @@ def test_highlighted_lines_exist(page):
         m = re.search(r'hl_lines="([^"]+)"', info)
         if not m:
             continue
-        shown = (section(path.removeprefix("snippets/").removesuffix(".py"), name) if name
-                 else snippet_path(path.removeprefix("snippets/").removesuffix(".py")).read_text(encoding="utf-8"))
+        shown = (
+            section(path.removeprefix("snippets/").removesuffix(".py"), name)
+            if name
+            else snippet_path(path.removeprefix("snippets/").removesuffix(".py")).read_text(encoding="utf-8")
+        )
         lines = shown.splitlines()
         for part in m.group(1).split():
             lo, _, hi = part.partition("-")
             for n in range(int(lo), int(hi or lo) + 1):
                 assert 1 <= n <= len(lines), f"{page.name}: hl_lines {n} is past the end of {path}:{name}"
-                assert lines[n - 1].strip() and not lines[n - 1].strip().startswith("#"), \
+                assert lines[n - 1].strip() and not lines[n - 1].strip().startswith("#"), (
                     f"{page.name}: hl_lines {n} of {path}:{name} is blank or a comment"
+                )
 
 
 DOCTEST_PAGES = [p for p in PAGES if any(lang == "pycon" for lang, _, _ in blocks(p))]

@@ -34,8 +34,12 @@ def test_all_lessons_follow_the_same_loss_curve():
     assert len(LESSONS) >= 3, LESSONS
     rng = np.random.default_rng(1)
     ns = setup_namespace(LESSONS[0])  # only for the sizes
-    shapes = {"x": (ns["N"], ns["D_in"]), "y": (ns["N"], ns["D_out"]),
-              "w1": (ns["D_in"], ns["H"]), "w2": (ns["H"], ns["D_out"])}
+    shapes = {
+        "x": (ns["N"], ns["D_in"]),
+        "y": (ns["N"], ns["D_out"]),
+        "w1": (ns["D_in"], ns["H"]),
+        "w2": (ns["H"], ns["D_out"]),
+    }
     start = {name: rng.standard_normal(shape) for name, shape in shapes.items()}
     curves = {lesson: train_from(lesson, start) for lesson in LESSONS}
     reference_lesson, reference = next(iter(curves.items()))

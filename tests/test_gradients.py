@@ -12,7 +12,11 @@ import torch
 from conftest import lessons_with, run_section, section, setup_namespace
 
 # Lessons whose backward pass is written by hand (autograd's is one call).
-HAND_WRITTEN = [lesson for lesson in lessons_with("setup", "forward", "backward") if "grad_w1" in section(lesson, "backward")]
+HAND_WRITTEN = [
+    lesson
+    for lesson in lessons_with("setup", "forward", "backward")
+    if "grad_w1" in section(lesson, "backward")
+]
 
 
 def as_numpy(value) -> np.ndarray:
@@ -112,8 +116,11 @@ def test_relu_mask_choice_at_zero_matches_clamp(lesson):
     # One sample, one input, three hidden units with h = [-1, 0, 2], one output.
     ns = float64_namespace(lesson)
     lib = torch if isinstance(ns["x"], torch.Tensor) else np
-    ns.update(x=lib.ones((1, 1)) * 1.0, w1=h.detach().clone() if lib is torch else h.detach().numpy().copy(),
-              w2=lib.ones((3, 1)) * 1.0)
+    ns.update(
+        x=lib.ones((1, 1)) * 1.0,
+        w1=h.detach().clone() if lib is torch else h.detach().numpy().copy(),
+        w2=lib.ones((3, 1)) * 1.0,
+    )
     if lib is torch:
         ns["x"], ns["w2"] = ns["x"].double(), ns["w2"].double()
     run_section(lesson, "forward", ns)

@@ -36,22 +36,51 @@ checkextern=0
 """
 
 
-@pytest.mark.skipif(importlib.util.find_spec("linkcheck") is None,
-                    reason="linkchecker is not installed (pip install -e '.[test]')")
+@pytest.mark.skipif(
+    importlib.util.find_spec("linkcheck") is None,
+    reason="linkchecker is not installed (pip install -e '.[test]')",
+)
 def test_every_internal_link_and_anchor_resolves(site_url, tmp_path):
     config = tmp_path / "linkcheckerrc"
     config.write_text(CONFIG, encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-c", RUN_LINKCHECKER, "--config", str(config), "--no-status", "--verbose", "--output", "csv", site_url],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-c",
+            RUN_LINKCHECKER,
+            "--config",
+            str(config),
+            "--no-status",
+            "--verbose",
+            "--output",
+            "csv",
+            site_url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
-    rows = list(csv.DictReader(io.StringIO("\n".join(
-        line for line in done.stdout.splitlines() if line and not line.startswith("#"))), delimiter=";"))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                "\n".join(line for line in done.stdout.splitlines() if line and not line.startswith("#"))
+            ),
+            delimiter=";",
+        )
+    )
     assert len(rows) > 20, done.stdout + done.stderr
-    broken = [f"{r['url']} (in {r['parentname']}): {r['result']} {r['warningstring']}"
-              for r in rows if r["valid"] != "True" or r["warningstring"]]
-    external = sorted({r["url"] for r in rows if "outside of the domain filter" in r["infostring"]
-                       and r["url"].startswith(("http:", "https:"))})
+    broken = [
+        f"{r['url']} (in {r['parentname']}): {r['result']} {r['warningstring']}"
+        for r in rows
+        if r["valid"] != "True" or r["warningstring"]
+    ]
+    external = sorted(
+        {
+            r["url"]
+            for r in rows
+            if "outside of the domain filter" in r["infostring"] and r["url"].startswith(("http:", "https:"))
+        }
+    )
     OUTPUT.mkdir(exist_ok=True)
     (OUTPUT / "external-links.txt").write_text("\n".join(external) + "\n", encoding="utf-8")
     assert not broken, "\n".join(broken)

@@ -40,7 +40,9 @@ def test_snippet_is_a_percent_notebook_whose_plot_runs_only_as_a_notebook(lesson
     plots = [c for c in notebook.cells if c.cell_type == "code" and "matplotlib" in c.source]
     assert len(plots) == 1 and plots[0].metadata.get("active") == "ipynb"
     assert "semilogy(losses)" in plots[0].source
-    assert not re.search(r"^\s*(import|from) matplotlib", snippet_path(lesson).read_text(encoding="utf-8"), re.M)
+    assert not re.search(
+        r"^\s*(import|from) matplotlib", snippet_path(lesson).read_text(encoding="utf-8"), re.M
+    )
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +88,11 @@ def test_notebook_page_is_light_and_links_back(site, lesson, lang, prefix):
     assert target == (site / prefix / lesson / "index.html").resolve()
     # ... and the lesson page links here.
     lesson_soup = BeautifulSoup(target.read_text(encoding="utf-8"), "html.parser")
-    hrefs = {(target.parent / a["href"]).resolve() for a in lesson_soup.select("article a[href]")
-             if not a["href"].startswith(("#", "http"))}
+    hrefs = {
+        (target.parent / a["href"]).resolve()
+        for a in lesson_soup.select("article a[href]")
+        if not a["href"].startswith(("#", "http"))
+    }
     assert path.parent.resolve() in hrefs
 
 
@@ -115,8 +120,12 @@ def test_colab_link_opens_the_notebook_from_github(site, lang, prefix):
     class Loader(yaml.SafeLoader):
         pass
 
-    Loader.add_multi_constructor("", lambda loader, suffix, node: loader.construct_sequence(node)[-1]
-                                 if isinstance(node, yaml.SequenceNode) else None)
+    Loader.add_multi_constructor(
+        "",
+        lambda loader, suffix, node: (
+            loader.construct_sequence(node)[-1] if isinstance(node, yaml.SequenceNode) else None
+        ),
+    )
     config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)
     repo = re.fullmatch(r"https://github\.com/([^/]+/[^/]+?)/?", config["repo_url"]).group(1)
     for lesson in LESSONS:
@@ -136,8 +145,11 @@ def copy_project(tmp_path):
 
 def build(folder, **env):
     return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=folder,
-        capture_output=True, text=True, timeout=600,
+        [sys.executable, "-m", "mkdocs", "build", "--strict"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=600,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **env},
     )
 
@@ -147,14 +159,18 @@ def test_a_cell_that_raises_fails_the_build_unless_execution_is_off(tmp_path):
     lesson = LESSONS[0]  # run first, so the build fails early
     snippet = project / "snippets" / f"{lesson}.py"
     text = snippet.read_text(encoding="utf-8")
-    broken = text.replace("# --8<-- [start:train]\n", "# --8<-- [start:train]\nraise ValueError('broken on purpose')\n", 1)
+    broken = text.replace(
+        "# --8<-- [start:train]\n", "# --8<-- [start:train]\nraise ValueError('broken on purpose')\n", 1
+    )
     assert broken != text
     snippet.write_text(broken, encoding="utf-8")
 
     # Execution off (NOTEBOOK_EXECUTE=false, for editing): it builds, code without outputs.
     done = build(project, NOTEBOOK_EXECUTE="false")
     assert done.returncode == 0, done.stderr
-    page = BeautifulSoup((project / "site" / notebook_dir(lesson) / "index.html").read_text(encoding="utf-8"), "html.parser")
+    page = BeautifulSoup(
+        (project / "site" / notebook_dir(lesson) / "index.html").read_text(encoding="utf-8"), "html.parser"
+    )
     assert page.select("div.highlight-ipynb") and not page.select(".jp-RenderedText, .jp-RenderedImage")
 
     # Execution on (the default): the error stops the build and says where it is.

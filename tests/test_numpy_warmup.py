@@ -30,4 +30,3 @@ def test_five_times_the_learning_rate_diverges():
     assert losses[1] > 10 * losses[0]
     first_bad = int(np.argmax(~np.isfinite(losses)))
     assert 0 < first_bad < 10 and np.isinf(losses[first_bad]) and np.isnan(losses[-1])
-

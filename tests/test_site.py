@@ -49,8 +49,14 @@ def test_nothing_is_loaded_from_another_host(site):
     for path in html_pages(site):
         soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
         for tag in soup.find_all(["script", "link", "img", "iframe", "source", "audio", "video"]):
-            if tag.name == "link" and not set(tag.get("rel", [])) & {"stylesheet", "preload", "icon", "modulepreload",
-                                                                      "preconnect", "dns-prefetch"}:
+            if tag.name == "link" and not set(tag.get("rel", [])) & {
+                "stylesheet",
+                "preload",
+                "icon",
+                "modulepreload",
+                "preconnect",
+                "dns-prefetch",
+            }:
                 continue
             url = tag.get("src") or tag.get("href")
             if url and urlparse(url).netloc:
@@ -80,15 +86,19 @@ def test_no_mathjax_copy_in_the_repository():
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
     if not tracked:
         pytest.skip("not a git checkout")
-    assert [f for f in tracked if "mathjax" in f.lower()] == ["docs/javascripts/mathjax.js", "hooks/mathjax_assets.py"]
+    assert [f for f in tracked if "mathjax" in f.lower()] == [
+        "docs/javascripts/mathjax.js",
+        "hooks/mathjax_assets.py",
+    ]
     assert not [f for f in tracked if f.endswith((".woff", ".woff2"))]
 
 
 @pytest.mark.parametrize("slug_", [s for s in SLUGS if "$" in (DOCS / f"{s}.md").read_text(encoding="utf-8")])
 def test_math_reaches_the_page_for_mathjax(site, slug_):
     for prefix in ("", "en/"):
-        soup = BeautifulSoup((site / prefix / page_dir(slug_) / "index.html").read_text(encoding="utf-8"),
-                             "html.parser")
+        soup = BeautifulSoup(
+            (site / prefix / page_dir(slug_) / "index.html").read_text(encoding="utf-8"), "html.parser"
+        )
         math = soup.select(".arithmatex")
         assert math, f"{prefix}{slug_}: no math"
         assert all(m.get_text().startswith(("\\(", "\\[")) for m in math)
@@ -107,16 +117,20 @@ def test_search_index_holds_both_languages_segmented(site):
     assert "\u200b反向\u200b传播" in text or "反向传播\u200b" in text or "\u200b反向传播" in text
     assert "backpropagation" in text.lower()
     locations = {doc["location"].split("#")[0] for doc in index["docs"]}
-    assert any(loc.startswith("en/") for loc in locations) and any(not loc.startswith("en/") for loc in locations)
+    assert any(loc.startswith("en/") for loc in locations) and any(
+        not loc.startswith("en/") for loc in locations
+    )
 
 
 @pytest.mark.parametrize("slug_", SLUGS)
 def test_both_languages_have_the_same_sections(site, slug_):
     """Same headings, same anchors: the pages say the same thing in the same order,
     and switching language keeps the reader's #anchor."""
+
     def anchors(prefix):
-        soup = BeautifulSoup((site / prefix / page_dir(slug_) / "index.html").read_text(encoding="utf-8"),
-                             "html.parser")
+        soup = BeautifulSoup(
+            (site / prefix / page_dir(slug_) / "index.html").read_text(encoding="utf-8"), "html.parser"
+        )
         return [h.get("id") for h in soup.select("article h2, article h3")]
 
     assert anchors("") == anchors("en/")

@@ -17,7 +17,11 @@ def run_script(lesson: str, env_extra: dict | None = None) -> str:
     env = {**os.environ, **(env_extra or {})}
     done = subprocess.run(
         [sys.executable, str(snippet_path(lesson))],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout

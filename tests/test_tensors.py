@@ -27,8 +27,9 @@ def train(dtype=torch.float32, mask="h < 0"):
             ns[name] = ns[name].to("cpu", dtype)
         src = section("tensors", "train")
         assert "losses = []" in src and "grad_h[h < 0] = 0" in src
-        src = src.replace("losses = []", "losses = StepRecorder(globals())").replace("grad_h[h < 0] = 0",
-                                                                                  f"grad_h[{mask}] = 0")
+        src = src.replace("losses = []", "losses = StepRecorder(globals())").replace(
+            "grad_h[h < 0] = 0", f"grad_h[{mask}] = 0"
+        )
         ns["StepRecorder"] = StepRecorder
         exec(compile(src, "snippets/tensors.py:train (instrumented)", "exec"), ns)
     return ns["losses"]
