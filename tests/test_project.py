@@ -129,3 +129,18 @@ def test_workflows_are_least_privilege_and_pinned():
             for step in job.get("steps", []):
                 if "uses" in step:
                     assert re.search(r"@v\d+\.\d+\.\d+$", step["uses"]), f"{path.name}: {step['uses']} not pinned"
+
+
+def test_contributing_guides_exist_in_both_languages_and_name_real_files():
+    """CONTRIBUTING.md (中文) and CONTRIBUTING.en.md say the same: the same files and commands."""
+    guides = [ROOT / "CONTRIBUTING.md", ROOT / "CONTRIBUTING.en.md"]
+    named = []
+    for guide in guides:
+        text = guide.read_text(encoding="utf-8")
+        paths = set(re.findall(r"`((?:snippets|docs|tests|hooks|\.github/workflows)/[\w./-]+|mkdocs\.yml)`", text))
+        real = {p for p in paths if "<" not in p}
+        assert real, guide.name
+        missing = [p for p in real if not (ROOT / p).exists()]
+        assert not missing, f"{guide.name} names files that do not exist: {missing}"
+        named.append((paths, set(re.findall(r"^(?:python|pip|mkdocs|NOTEBOOK_EXECUTE)[^\n#]*", text, re.M))))
+    assert named[0] == named[1], "the two guides differ in the files or commands they name"
