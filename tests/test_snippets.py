@@ -27,11 +27,19 @@ def run_script(lesson: str, env_extra: dict | None = None) -> str:
     return done.stdout
 
 
-def check_training(stdout: str) -> dict[int, float]:
+# Every lesson's loss falls at least a million-fold in 500 steps, but one: its network
+# has a random depth each step, and one set of shared weights can't fit all four depths
+# exactly (docs/dynamic_graphs.md shows the measurements).
+MIN_FALL = 1e6
+MIN_FALL_EXCEPTIONS = {"dynamic_graphs": 1e3}
+
+
+def check_training(stdout: str, lesson: str = "") -> dict[int, float]:
     losses = {int(t): float(v) for t, v in LOSS_LINE.findall(stdout)}
     assert 0 in losses and 499 in losses, f"expected the loss at steps 0 and 499 in:\n{stdout}"
     assert all(math.isfinite(v) for v in losses.values()), losses
-    assert losses[0] / losses[499] >= 1e6, f"loss fell only {losses[0] / losses[499]:.3g}-fold"
+    target = MIN_FALL_EXCEPTIONS.get(lesson, MIN_FALL)
+    assert losses[0] / losses[499] >= target, f"loss fell only {losses[0] / losses[499]:.3g}-fold"
     return losses
 
 
@@ -39,7 +47,7 @@ def check_training(stdout: str) -> dict[int, float]:
 def test_snippet_runs_trains_and_repeats(lesson):
     # CUDA_VISIBLE_DEVICES="" keeps this CPU test on the CPU on a GPU machine too.
     first = run_script(lesson, {"CUDA_VISIBLE_DEVICES": ""})
-    check_training(first)
+    check_training(first, lesson)
     if uses_torch(lesson):
         assert "device: cpu" in first.splitlines()
     assert run_script(lesson, {"CUDA_VISIBLE_DEVICES": ""}) == first, "the snippet is not seeded"
@@ -53,4 +61,4 @@ def test_snippet_runs_on_cuda(lesson):
         pytest.skip("no CUDA GPU on this machine")
     out = run_script(lesson)
     assert "device: cuda" in out.splitlines()
-    check_training(out)
+    check_training(out, lesson)

@@ -1,0 +1,302 @@
+"""Claims made on the Gradient checking page (docs/gradient_checking.md) about its own snippet,
+on the CPU: the check's result, the error table, why float64, the training, the exercises."""
+
+import contextlib
+import io
+import re
+
+import pytest
+import test_gradients
+import torch
+
+from conftest import DOCS, ROOT, run_section, section, setup_namespace
+
+LESSON = "gradient_checking"
+PAGES = [DOCS / f"{LESSON}.md", DOCS / f"{LESSON}.en.md"]
+TABLE_ROW = re.compile(r"^(\de[+-]\d\d)   (\S+)  (\S+)$", re.M)
+
+
+def train(replace=(), namespace=None):
+    """Run the page's train section from the lesson's setup (CPU), with source lines replaced;
+    returns the namespace and what it printed."""
+    ns = namespace if namespace is not None else setup_namespace(LESSON)
+    src = section(LESSON, "train")
+    for old, new in replace:
+        assert src.count(old) == 1, old
+        src = src.replace(old, new)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(
+            compile(
+                src,
+                f"snippets/{LESSON}.py:train (modified)" if replace else f"snippets/{LESSON}.py:train",
+                "exec",
+            ),
+            ns,
+        )
+    return ns, out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def run():
+    return train()
+
+
+@pytest.fixture(scope="module")
+def step0():
+    """The setup, then the forward and backward sections once: the gradients the check sees."""
+    ns = setup_namespace(LESSON)
+    run_section(LESSON, "forward", ns)
+    run_section(LESSON, "backward", ns)
+    ns["rng_state"] = torch.get_rng_state()  # where the script's check starts drawing entries
+    return ns
+
+
+def table(printed: str) -> dict[str, tuple[float, float]]:
+    rows = {eps: (float(a), float(b)) for eps, a, b in TABLE_ROW.findall(printed)}
+    assert len(rows) == 11, printed
+    return rows
+
+
+def text_blocks(page):
+    return re.findall(r"^```text\n(.*?)^```", page.read_text(encoding="utf-8"), re.M | re.S)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_the_pages_show_what_the_script_prints(run, page):
+    """The pages' output blocks (the check's line, the table) are lines the CPU run prints, in order."""
+    _, printed = run
+    blocks = text_blocks(page)
+    assert len(blocks) == 2 and "max relative error" in blocks[0] and "float32" in blocks[1]
+    for block in blocks:
+        assert block in printed, block
+
+
+def test_check_result_and_the_entry_it_comes_from(step0):
+    """The page: max relative error 4.57e-7, from an entry with a small gradient: 1944.3268... by hand,
+    1944.3277... numerically, about 9e-4 apart."""
+    ns = step0
+    calls = []
+    rel_error = ns["rel_error"]
+    ns["rel_error"] = lambda a, b: calls.append((a, b)) or rel_error(a, b)
+    torch.set_rng_state(ns["rng_state"])
+    try:
+        worst = ns["check_gradients"](ns["grad_w1"], ns["grad_w2"])
+    finally:
+        ns["rel_error"] = rel_error
+    assert len(calls) == 10 and f"{worst:.2e}" == "4.57e-07"
+    a, b = max(calls, key=lambda ab: rel_error(*ab))
+    assert str(a).startswith("1944.3268") and str(b).startswith("1944.3277")
+    assert 8.5e-4 < abs(a - b) < 9.5e-4
+    assert all(a != 0 or b != 0 for a, b in calls)  # rel_error is defined for every sampled entry
+
+
+def test_gradient_sizes(step0):
+    """The page: entries of dL/dw1 average about 6500, of dL/dw2 about 140,000; w1 has 100,000 entries."""
+    assert 6000 < step0["grad_w1"].abs().mean() < 7000
+    assert 135_000 < step0["grad_w2"].abs().mean() < 150_000
+    assert step0["w1"].numel() == 100_000
+
+
+def test_round_off_estimate_matches_the_table(step0, run):
+    """The page: L ~ 2.94e7, g = dL/d(w1)00 ~ -1.29e4, L/|g| ~ 2.3e3; eps_mach L / (eps |g|) is
+    ~3e-2 (float32, eps 1e-2) and ~5e-7 (float64, eps 1e-6), within 10x of the measured 5.3e-3, 1.2e-7."""
+    L = step0["loss_at"](step0["x"], step0["y"], step0["w1"], step0["w2"])
+    g = step0["grad_w1"][0, 0].item()
+    assert f"{L:.2e}" == "2.94e+07" and f"{g:.2e}" == "-1.29e+04" and f"{L / abs(g):.1e}" == "2.3e+03"
+    rows = table(run[1])
+    for dt, eps, col, shown, measured in (
+        (torch.float32, "1e-02", 0, "3e-02", "5.3e-03"),
+        (torch.float64, "1e-06", 1, "5e-07", "1.2e-07"),
+    ):
+        estimate = torch.finfo(dt).eps * L / (float(eps) * abs(g))
+        assert f"{estimate:.0e}" == shown
+        assert f"{rows[eps][col]:.1e}" == measured
+        assert estimate / 10 < rows[eps][col] < estimate * 10
+
+
+def test_table_shape(run):
+    """The page: float64's error grows ~10x per row from 6.8e-13 at 1e-1 to 1.2e-3 at 1e-10; at eps = 1
+    both columns show 1.6e-2 (a kink); float32's best is 6.1e-4."""
+    rows = table(run[1])
+    f64 = [rows[f"{10.0**-k:.0e}"][1] for k in range(1, 11)]
+    assert 1e8 < f64[-1] / f64[0] < 1e10
+    assert rows["1e+00"] == (1.6e-2, 1.6e-2)
+    assert min(a for a, _ in rows.values()) == 6.1e-4
+
+
+def test_float32_differences_are_exactly_zero_for_small_eps(step0):
+    """The page: in float32, for eps <= 1e-4 the numerical gradient is exactly 0 (error exactly 1)."""
+    ns = step0
+    seen = []
+    numerical_grad = ns["numerical_grad"]
+
+    def recording(f, w, i, j, eps):
+        value = numerical_grad(f, w, i, j, eps)
+        seen.append((w.dtype, eps, value))
+        return value
+
+    ns["numerical_grad"] = recording
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            ns["error_table"](ns["grad_w1"])
+    finally:
+        ns["numerical_grad"] = numerical_grad
+    small32 = [v for dt, eps, v in seen if dt == torch.float32 and eps <= 1e-4]
+    assert len(small32) == 7 and all(v == 0.0 for v in small32)
+    assert all(v != 0.0 for dt, eps, v in seen if dt == torch.float32 and eps > 1e-4)
+
+
+def test_float32_loss_spacing_and_digits(step0):
+    """The page: float32 L is in [2^24, 2^25), where floats are 2 apart; the true difference at eps 1e-4
+    is ~2.6; at 1e-2 float32 gives -12800 (difference -256, ~257 true), right to 3 digits; float64 gives
+    the hand-written value to 11 digits; the machine epsilons differ by 2^29."""
+    ns = step0
+    L32 = torch.tensor(ns["loss_at"](*(ns[k].float() for k in ("x", "y", "w1", "w2"))))
+    assert 2.0**24 <= L32.item() < 2.0**25
+    assert (torch.nextafter(L32, torch.tensor(3e7)) - L32).item() == 2.0
+    g = ns["grad_w1"][0, 0].item()
+    assert f"{2 * 1e-4 * abs(g):.1f}" == "2.6" and round(2 * 1e-2 * abs(g)) == 257
+    assert -12800.0 * 2 * 1e-2 == -256.0
+
+    def digits(v, n):
+        return f"{abs(v):.10f}".replace(".", "")[:n]
+
+    assert digits(-12800.0, 3) == digits(g, 3) and digits(-12800.0, 4) != digits(g, 4)
+    f64 = ns["numerical_grad"](lambda w: ns["loss_at"](ns["x"], ns["y"], w, ns["w2"]), ns["w1"], 0, 0, 1e-2)
+    assert digits(f64, 11) == digits(g, 11) and digits(f64, 12) != digits(g, 12)
+    assert str(g).startswith("-12867.899234658")
+    assert torch.finfo(torch.float32).eps / torch.finfo(torch.float64).eps == 2.0**29
+
+
+def test_piecewise_quadratic_and_the_kink(step0):
+    """The page: along (w1)00 the nearest kink is at eps ~ 0.89; below it the central difference is exact
+    (up to round-off); along w2 entries L is quadratic, so even eps = 100 stays below 1e-12."""
+    ns = step0
+    x, y, w1, w2 = ns["x"], ns["y"], ns["w1"], ns["w2"]
+    h = x.mm(w1)
+    kink = (h[:, 0].abs() / x[:, 0].abs()).min().item()
+    assert f"{kink:.2f}" == "0.89"
+    g = ns["grad_w1"][0, 0].item()
+    f1 = lambda w: ns["loss_at"](x, y, w, w2)  # noqa: E731
+    assert ns["rel_error"](g, ns["numerical_grad"](f1, w1, 0, 0, 0.8)) < 1e-11
+    assert ns["rel_error"](g, ns["numerical_grad"](f1, w1, 0, 0, 1.0)) > 1e-3
+    f2 = lambda w: ns["loss_at"](x, y, w1, w)  # noqa: E731
+    for i, j in ((0, 0), (5, 3), (42, 9), (99, 1)):
+        for eps in (1.0, 10.0, 100.0):
+            assert (
+                ns["rel_error"](ns["grad_w2"][i, j].item(), ns["numerical_grad"](f2, w2, i, j, eps)) < 1e-12
+            )
+
+
+def test_training_is_the_tensors_lesson_in_float64(run):
+    """The page: 29428664.04239099 at step 0, 2.66e-7 at step 499 (over 1e14-fold), digit for digit the
+    Tensors lesson trained in float64; the Tensors lesson in float32 ends at 3.0e-5."""
+    ns, printed = run
+    losses = ns["losses"]
+    assert "0 29428664.04239099" in printed.splitlines()
+    assert f"{losses[499]:.2e}" == "2.66e-07" and losses[0] / losses[499] > 1e14
+    tensors = setup_namespace("tensors")
+    for name in ("x", "y", "w1", "w2"):
+        tensors[name] = tensors[name].to("cpu", torch.float64)
+    with contextlib.redirect_stdout(io.StringIO()):
+        run_section("tensors", "train", tensors)
+    assert tensors["losses"] == losses
+    tensors32 = setup_namespace("tensors")
+    with contextlib.redirect_stdout(io.StringIO()):
+        run_section("tensors", "train", tensors32)
+    assert f"{tensors32['losses'][499]:.1e}" == "3.0e-05"
+
+
+@pytest.mark.parametrize("name", ["forward", "loss", "backward", "update"])
+def test_the_loop_is_the_tensors_lessons_word_for_word(name):
+    assert section(LESSON, name) == section("tensors", name)
+
+
+def test_the_starting_numbers_are_the_tensors_lessons():
+    """The page: drawn in float32 as in the Tensors lesson, then converted: the same starting values."""
+    ours, theirs = setup_namespace(LESSON), setup_namespace("tensors")
+    for name in ("x", "y", "w1", "w2"):
+        assert ours[name].dtype == torch.float64
+        assert torch.equal(ours[name], theirs[name].double())
+
+
+def test_what_the_page_says_about_test_gradients():
+    """The page describes tests/test_gradients.py: which lessons, which tests, which tolerances."""
+    assert test_gradients.HAND_WRITTEN == ["gradient_checking", "numpy_warmup", "tensors"]
+    src = (ROOT / "tests" / "test_gradients.py").read_text(encoding="utf-8")
+    for needle in (
+        'lessons_with("setup", "forward", "backward")',
+        '"grad_w1" in section(lesson, "backward")',
+        "torch.float64",
+        "def test_gradients_match_autograd",
+        "np.linalg.norm(as_numpy(a) - as_numpy(b))",
+        "/ np.linalg.norm(as_numpy(b))",
+        "< 1e-6",
+        "def test_gradients_match_finite_differences",
+        "step = 1e-6",
+        "size=20",
+        "scale = np.abs(grad).max()",
+        "/ scale < 1e-6",
+        "step * x.abs().max() < 0.01 * h.abs().min()",
+        "def test_relu_mask_choice_at_zero_matches_clamp",
+        "[[-1.0, 0.0, 2.0]]",
+        "clamp(min=0)",
+        "the loss is ~1e7, so\n        # rounding puts ~1e-3 of absolute noise into each finite difference",
+        'ns["grad_y_pred"]',
+        'ns["grad_h_relu"]',
+        'ns["grad_h"]',
+    ):
+        assert needle in src, needle
+
+
+FORGET_MASK = ("grad_w1 = x.T.mm(grad_h)", "grad_w1 = x.T.mm(grad_h_relu)")
+
+
+def test_exercise_forgotten_mask(run):
+    """The answer: the check prints 1.321991944563902 (> 1: opposite signs somewhere); the float64 column
+    is ~4.6e-1 for every eps; training still works, 3.6e-7 at step 499 (vs 2.7e-7), > 1e6-fold."""
+    ns, printed = train([FORGET_MASK])
+    assert "max relative error: 1.321991944563902" in printed.splitlines()
+    assert all(f"{b:.1e}" in ("4.5e-01", "4.6e-01", "4.7e-01") for _, b in table(printed).values())
+    losses = ns["losses"]
+    assert f"{losses[499]:.1e}" == "3.6e-07" and losses[0] / losses[499] > 1e6
+    assert f"{run[0]['losses'][499]:.1e}" == "2.7e-07"
+
+
+def test_exercise_forgotten_mask_flips_a_sign(step0):
+    """The answer: an error above 1 means a hand-written and a numerical entry of opposite signs."""
+    ns = dict(step0)
+    src = section(LESSON, "backward").replace(*FORGET_MASK)
+    exec(compile(src, "backward (mask forgotten)", "exec"), ns)
+    torch.set_rng_state(step0["rng_state"])
+    calls = []
+    ns["rel_error"] = lambda a, b: calls.append((a, b)) or step0["rel_error"](a, b)
+    # check_gradients looks its helpers up in its own globals: give it this namespace
+    check = type(step0["check_gradients"])(
+        step0["check_gradients"].__code__, ns, None, step0["check_gradients"].__defaults__
+    )
+    assert check(ns["grad_w1"], ns["grad_w2"]) > 1
+    assert any(a * b < 0 for a, b in calls)
+
+
+class StepRecorder(list):
+    """Stands in for the loop's `losses` list and looks at h each time a loss is appended."""
+
+    def __init__(self, ns):
+        super().__init__()
+        self.ns, self.steps_with_zeros = ns, 0
+
+    def append(self, value):
+        super().append(value)
+        self.steps_with_zeros += bool((self.ns["h"] == 0).any())
+
+
+def test_exercise_mask_at_zero():
+    """The answer: in float64 h is never exactly 0 in 500 steps, so `h <= 0` prints exactly the same."""
+    ns = setup_namespace(LESSON)
+    ns["StepRecorder"] = StepRecorder
+    ns, printed = train([("losses = []", "losses = StepRecorder(globals())")], ns)
+    assert ns["losses"].steps_with_zeros == 0 and len(ns["losses"]) == 500
+    _, printed_le = train([("grad_h[h < 0] = 0", "grad_h[h <= 0] = 0")])
+    assert printed_le == printed

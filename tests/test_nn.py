@@ -1,0 +1,187 @@
+"""Claims made on the nn page (docs/nn.md) about its own snippet, on the CPU."""
+
+import contextlib
+import functools
+import io
+import math
+import warnings
+
+import torch
+
+from conftest import run_section, section, setup_namespace
+
+
+def namespace(dtype=torch.float32) -> dict:
+    """The lesson's setup on the CPU, with the data and the model in `dtype`."""
+    ns = setup_namespace("nn")
+    ns["model"].to(dtype)
+    ns["x"], ns["y"] = ns["x"].to(dtype), ns["y"].to(dtype)
+    return ns
+
+
+def run_train(ns: dict, edit=None) -> list[float]:
+    """The page's training loop, in `ns`; `edit(src)` may change its source first."""
+    src = section("nn", "train")
+    if edit:
+        edited = edit(src)
+        assert edited != src, "the edit changed nothing"
+        src = edited
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(src, "snippets/nn.py:train", "exec"), ns)
+    return ns["losses"]
+
+
+@functools.cache
+def float32_losses() -> tuple[float, ...]:
+    return tuple(run_train(namespace()))
+
+
+@functools.cache
+def float64_losses() -> tuple[float, ...]:
+    return tuple(run_train(namespace(torch.float64)))
+
+
+def test_source_learning_rate_and_losses_at_steps_0_and_499():
+    """The page: lr = 1e-4 as in the source tutorial; the loss falls from 628.28 at step 0
+    to 1.457e-05 at step 499, more than forty million-fold."""
+    assert namespace()["lr"] == 1e-4
+    losses = float32_losses()
+    assert len(losses) == 500
+    assert f"{losses[0]:.2f}" == "628.28"
+    assert f"{losses[499]:.3e}" == "1.457e-05"
+    assert 4e7 < losses[0] / losses[499] < 5e7
+
+
+def test_autograd_lesson_started_from_a_much_larger_loss():
+    """The page: the Autograd lesson's loss at step 0 is 2.943e+07 (randn weights)."""
+    ns = setup_namespace("autograd")
+    run_section("autograd", "forward", ns)
+    assert f"{namespace()['loss_fn'](ns['y_pred'], ns['y']).item():.3e}" == "2.943e+07"
+
+
+def test_default_init_is_uniform_within_one_over_sqrt_fan_in():
+    """The page: weight and bias of each Linear are uniform on [-1/sqrt(fan_in), 1/sqrt(fan_in)].
+    Drawn here by that rule, after x and y from the same seed: the same numbers, bit for bit."""
+    ns = namespace()
+    torch.manual_seed(0)
+    x, y = torch.randn(ns["N"], ns["D_in"]), torch.randn(ns["N"], ns["D_out"])
+    assert torch.equal(x, ns["x"]) and torch.equal(y, ns["y"])
+    layers = [ns["model"][0], ns["model"][2]]
+    assert [layer.in_features for layer in layers] == [ns["D_in"], ns["H"]]
+    for layer in layers:
+        bound = 1 / math.sqrt(layer.in_features)
+        weight = torch.empty(layer.out_features, layer.in_features).uniform_(-bound, bound)
+        bias = torch.empty(layer.out_features).uniform_(-bound, bound)
+        assert torch.equal(weight, layer.weight) and torch.equal(bias, layer.bias)
+        # and the interval is filled: its edge is reached to within 1%
+        assert layer.weight.abs().max() <= bound < 1.01 * layer.weight.abs().max()
+
+
+def test_without_biases_it_is_the_autograd_lesson():
+    """The page: biases removed, the Autograd lesson's w1^T and w2^T as the weights, float64,
+    lr = 1e-6: this lesson's loop gives the Autograd lesson's 500 losses (rel. diff < 1e-10)."""
+    ref = setup_namespace("autograd")
+    for name in ("x", "y"):
+        ref[name] = ref[name].to(torch.float64)
+    for name in ("w1", "w2"):
+        ref[name] = ref[name].detach().to(torch.float64).requires_grad_()
+    ns = setup_namespace("nn")
+    model = ns["model"]
+    model[0].weight = torch.nn.Parameter(ref["w1"].detach().T.clone())
+    model[2].weight = torch.nn.Parameter(ref["w2"].detach().T.clone())
+    model[0].bias = model[2].bias = None
+    ns.update(x=ref["x"], y=ref["y"], lr=ref["lr"])
+    assert ref["lr"] == 1e-6
+    ours = run_train(ns)
+    with contextlib.redirect_stdout(io.StringIO()):
+        run_section("autograd", "train", ref)
+    assert len(ours) == len(ref["losses"]) == 500
+    assert max(abs(a - b) / b for a, b in zip(ours, ref["losses"])) < 1e-10
+
+
+def test_bias_gradients_are_column_sums():
+    """The page's gradient formulas, computed here in float64, are what autograd puts in .grad:
+    the bias gradients are the column sums of dL/dy_pred and dL/dh; weight.grad is the transpose."""
+    ns = namespace(torch.float64)
+    model, x, y = ns["model"], ns["x"], ns["y"]
+    w1, b1 = model[0].weight.detach().T, model[0].bias.detach()
+    w2, b2 = model[2].weight.detach().T, model[2].bias.detach()
+    ns["loss_fn"](model(x), y).backward()
+    h = x.mm(w1) + b1
+    h_relu = h.clamp(min=0)
+    grad_y_pred = 2.0 * (h_relu.mm(w2) + b2 - y)
+    grad_h = grad_y_pred.mm(w2.T) * (h > 0)
+    expected = {
+        "0.weight": (x.T.mm(grad_h)).T,
+        "0.bias": grad_h.sum(0),
+        "2.weight": (h_relu.T.mm(grad_y_pred)).T,
+        "2.bias": grad_y_pred.sum(0),
+    }
+    for name, p in model.named_parameters():
+        assert p.grad.shape == expected[name].shape == p.shape, name
+        assert torch.allclose(p.grad, expected[name], rtol=1e-10, atol=0), name
+
+    # and against central finite differences, for a few entries of each bias
+    step = 1e-7
+    assert step < 0.01 * h.abs().min()  # a step in b1 flips no sign of h: no ReLU kink crossed
+    for layer in (model[0], model[2]):
+        scale = layer.bias.grad.abs().max()
+        for j in range(0, layer.out_features, 7):
+            with torch.no_grad():
+                layer.bias[j] += step
+                plus = ns["loss_fn"](model(x), y).item()
+                layer.bias[j] -= 2 * step
+                minus = ns["loss_fn"](model(x), y).item()
+                layer.bias[j] += step
+            assert abs((plus - minus) / (2 * step) - layer.bias.grad[j]) < 1e-6 * scale, (layer, j)
+
+
+def test_sum_versus_mean_reduction():
+    """The page: the default "mean" divides by N * D_out = 640; with "mean" and lr = 1e-4 the loss
+    only goes from 0.9817 to 0.9294 in 500 steps; with lr = 0.064 it is the "sum" loss / 640."""
+    ns = namespace()
+    assert ns["loss_fn"].reduction == "sum" and torch.nn.MSELoss().reduction == "mean"
+    y_pred = ns["model"](ns["x"])
+    assert torch.equal(ns["loss_fn"](y_pred, ns["y"]), (y_pred - ns["y"]).pow(2).sum())
+    assert torch.allclose(torch.nn.MSELoss()(y_pred, ns["y"]) * 640, ns["loss_fn"](y_pred, ns["y"]))
+    assert ns["N"] * ns["D_out"] == 640
+
+    ns = namespace()
+    ns["loss_fn"] = torch.nn.MSELoss()
+    mean = run_train(ns)
+    assert (f"{mean[0]:.4f}", f"{mean[499]:.4f}") == ("0.9817", "0.9294")
+
+    ns = namespace(torch.float64)
+    ns["loss_fn"], ns["lr"] = torch.nn.MSELoss(), 640 * ns["lr"]
+    assert ns["lr"] == 0.064
+    mean = run_train(ns)
+    assert max(abs(640 * a - b) / b for a, b in zip(mean, float64_losses())) < 1e-10
+
+
+def test_size_average_false_is_the_deprecated_sum():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loss_fn = torch.nn.MSELoss(size_average=False)
+    assert loss_fn.reduction == "sum"
+    assert any("deprecated" in str(w.message) for w in caught)
+
+
+def test_forgetting_zero_grad():
+    """The page: without model.zero_grad() the loss goes down to about 101 at step 10, is back up
+    to 143 at step 20, and is still stuck around 26 at step 499."""
+    losses = run_train(namespace(), lambda src: src.replace("model.zero_grad()", "pass"))
+    assert 100 < losses[10] < 102 and 142 < losses[20] < 144
+    assert all(math.isfinite(v) for v in losses) and 25 < losses[499] < 27
+
+
+def test_zeroing_after_the_update_is_the_same():
+    """The page: zeroing before backward() (here) or after the update (Autograd lesson) is the same."""
+
+    def move_zero_grad(src):
+        lines = src.splitlines()
+        zero = [line for line in lines if "model.zero_grad()" in line]
+        assert len(zero) == 1
+        lines.remove(zero[0])
+        return "\n".join(lines) + "\n" + zero[0] + "\n"  # last line of the loop body
+
+    assert run_train(namespace(), move_zero_grad) == list(float32_losses())

@@ -1,0 +1,228 @@
+"""Claims made on the optim page (docs/optim.md) about its own snippet, on the CPU."""
+
+import contextlib
+import functools
+import io
+
+import torch
+
+from conftest import run_section, section, setup_namespace, snippet_path
+
+
+def namespace(optimizer=None, lesson="optim", dtype=torch.float32) -> dict:
+    """The lesson's setup on the CPU in `dtype`, then its `optimizer` section ("sgd" or "adam")."""
+    ns = setup_namespace(lesson)
+    ns["model"].to(dtype)
+    ns["x"], ns["y"] = ns["x"].to(dtype), ns["y"].to(dtype)
+    if optimizer:
+        run_section(lesson, optimizer, ns)
+    return ns
+
+
+def run_train(ns: dict, lesson="optim", edit=None) -> list[float]:
+    """The page's training loop, in `ns`; `edit(src)` may change its source first."""
+    src = section(lesson, "train")
+    if edit:
+        edited = edit(src)
+        assert edited != src, "the edit changed nothing"
+        src = edited
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(src, f"snippets/{lesson}.py:train", "exec"), ns)
+    return ns["losses"]
+
+
+@functools.cache
+def losses(optimizer: str, dtype=torch.float32) -> tuple[float, ...]:
+    return tuple(run_train(namespace(optimizer, dtype=dtype)))
+
+
+@functools.cache
+def nn_losses(dtype=torch.float32) -> tuple[float, ...]:
+    return tuple(run_train(namespace(lesson="nn", dtype=dtype), lesson="nn"))
+
+
+def one_backward(ns: dict) -> None:
+    ns["optimizer"].zero_grad()
+    ns["loss_fn"](ns["model"](ns["x"]), ns["y"]).backward()
+
+
+def test_same_data_and_initial_parameters_as_the_nn_lesson():
+    ours, theirs = namespace(), namespace(lesson="nn")
+    assert ours["lr"] == theirs["lr"] == 1e-4
+    assert torch.equal(ours["x"], theirs["x"]) and torch.equal(ours["y"], theirs["y"])
+    pairs = list(zip(ours["model"].named_parameters(), theirs["model"].named_parameters()))
+    assert len(pairs) == 4 and all(a == b and torch.equal(p, q) for (a, p), (b, q) in pairs)
+
+
+def test_the_script_trains_with_adam():
+    """Run top to bottom, the Adam cell replaces the SGD optimizer: training uses Adam, lr = 1e-4,
+    with the default betas and eps the page gives."""
+    full = snippet_path("optim").read_text(encoding="utf-8")
+    first_lines = [
+        section("optim", name).strip().splitlines()[0] for name in ("setup", "sgd", "adam", "train")
+    ]
+    where = [full.index(line) for line in first_lines]
+    assert where == sorted(where)
+    ns = namespace("sgd")
+    assert type(ns["optimizer"]) is torch.optim.SGD
+    run_section("optim", "adam", ns)
+    optimizer = ns["optimizer"]
+    assert type(optimizer) is torch.optim.Adam
+    assert optimizer.defaults["lr"] == 1e-4
+    assert optimizer.defaults["betas"] == (0.9, 0.999) and optimizer.defaults["eps"] == 1e-8
+    assert [p is q for p, q in zip(optimizer.param_groups[0]["params"], ns["model"].parameters())] == [
+        True
+    ] * 4
+
+
+def test_losses_with_adam_and_with_sgd():
+    """The page: with lr = 1e-4 the loss falls from 628.28 to 6.651e-07 at step 499 with Adam,
+    to 1.457e-05 with SGD."""
+    adam, sgd = losses("adam"), losses("sgd")
+    assert len(adam) == len(sgd) == 500
+    assert f"{adam[0]:.2f}" == f"{sgd[0]:.2f}" == "628.28"
+    assert f"{adam[499]:.3e}" == "6.651e-07"
+    assert f"{sgd[499]:.3e}" == "1.457e-05"
+
+
+def test_sgd_is_the_nn_lessons_update():
+    """The page: SGD gives the nn lesson's losses: to 1e-10 in float64, within 0.01% in float32,
+    where they differ because step() computes p.add_(grad, alpha=-lr), rounding once."""
+    f64 = losses("sgd", torch.float64)
+    assert max(abs(a - b) / b for a, b in zip(f64, nn_losses(torch.float64))) < 1e-10
+    f32 = losses("sgd")
+    rel = [abs(a - b) / b for a, b in zip(f32, nn_losses())]
+    assert max(rel) < 1e-4 and max(rel) > 0  # close, and not identical
+
+    ns = namespace("sgd")
+    one_backward(ns)
+    before = [(p.detach().clone(), p.grad.clone()) for p in ns["model"].parameters()]
+    ns["optimizer"].step()
+    after = list(ns["model"].parameters())
+    assert all(torch.equal(p, w.add(g, alpha=-ns["lr"])) for p, (w, g) in zip(after, before))
+    assert not all(torch.equal(p, w - ns["lr"] * g) for p, (w, g) in zip(after, before))
+
+
+def test_step_updates_under_no_grad_by_itself():
+    """The page: step() needs no `with torch.no_grad():` (in grad mode, an in-place update of a
+    leaf that requires grad would raise)."""
+    ns = namespace("sgd")
+    one_backward(ns)
+    before = ns["model"][0].weight.detach().clone()
+    with torch.enable_grad():
+        ns["optimizer"].step()
+    weight = ns["model"][0].weight
+    assert not torch.equal(before, weight) and weight.is_leaf and weight.grad_fn is None
+
+
+def test_adam_steps_computed_by_hand_from_the_page_formulas():
+    """Three Adam steps, computed here from the page's m_t, v_t, bias corrections and update,
+    match optimizer.step() on the lesson's model in float64: m_t, v_t and the parameters."""
+    ns = namespace("adam", dtype=torch.float64)
+    model, optimizer, lr = ns["model"], ns["optimizer"], ns["lr"]
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    params = list(model.parameters())
+    m = [torch.zeros_like(p) for p in params]
+    v = [torch.zeros_like(p) for p in params]
+    for t in (1, 2, 3):
+        one_backward(ns)
+        expected = []
+        for i, p in enumerate(params):
+            g = p.grad.detach()
+            m[i] = beta1 * m[i] + (1 - beta1) * g
+            v[i] = beta2 * v[i] + (1 - beta2) * g * g
+            m_hat = m[i] / (1 - beta1**t)
+            v_hat = v[i] / (1 - beta2**t)
+            expected.append(p.detach() - lr * m_hat / (torch.sqrt(v_hat) + eps))
+        optimizer.step()
+        for i, p in enumerate(params):
+            state = optimizer.state[p]
+            assert state["step"].item() == t
+            assert torch.allclose(state["exp_avg"], m[i], rtol=1e-12, atol=0)
+            assert torch.allclose(state["exp_avg_sq"], v[i], rtol=1e-12, atol=0)
+            assert torch.allclose(p.detach(), expected[i], rtol=1e-12, atol=1e-15)
+        # the step is not trivially small: the check above could tell a wrong update
+        assert all((p.detach() - e).abs().max() < 1e-3 * lr for p, e in zip(params, expected))
+
+
+def test_first_adam_step_moves_every_element_by_about_lr():
+    """The page: at step 1 the update is lr * g / (|g| + eps): about lr wherever |g| >> eps."""
+    ns = namespace("adam", dtype=torch.float64)
+    params = list(ns["model"].parameters())
+    before = [p.detach().clone() for p in params]
+    one_backward(ns)
+    ns["optimizer"].step()
+    for p, p0 in zip(params, before):
+        g = p.grad
+        change = (p.detach() - p0).abs()
+        assert torch.allclose(change, ns["lr"] * g.abs() / (g.abs() + 1e-8), rtol=1e-9, atol=0)
+        big = g.abs() > 1e-5
+        assert big.float().mean() > 0.99 and (change[big] > 0.999 * ns["lr"]).all()
+
+
+def test_zero_grad_sets_none_and_step_skips_none():
+    """The page: zero_grad() sets .grad to None; step() then leaves parameters and Adam's step
+    count alone; the next backward() puts a new tensor in .grad (with zeros instead, it adds
+    into the same one); zeros move Adam's parameters but not SGD's."""
+    ns = namespace("adam")
+    model, optimizer = ns["model"], ns["optimizer"]
+    one_backward(ns)
+    optimizer.step()
+    assert all(p.grad is not None for p in model.parameters())
+    optimizer.zero_grad()
+    assert [p.grad for p in model.parameters()] == [None] * 4
+    before = [p.detach().clone() for p in model.parameters()]
+    optimizer.step()
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), before))
+    assert all(optimizer.state[p]["step"].item() == 1 for p in model.parameters())
+
+    ns["loss_fn"](model(ns["x"]), ns["y"]).backward()
+    optimizer.zero_grad(set_to_none=False)
+    grads = [p.grad for p in model.parameters()]
+    assert all(g is not None and not g.any() for g in grads)
+    ns["loss_fn"](model(ns["x"]), ns["y"]).backward()
+    assert all(p.grad is g for p, g in zip(model.parameters(), grads))  # added in place
+    optimizer.zero_grad()
+    ns["loss_fn"](model(ns["x"]), ns["y"]).backward()
+    assert all(p.grad is not g for p, g in zip(model.parameters(), grads))  # a new tensor
+
+    optimizer.zero_grad(set_to_none=False)
+    optimizer.step()
+    assert all(not torch.equal(p, q) for p, q in zip(model.parameters(), before))
+
+    ns = namespace("sgd")
+    one_backward(ns)
+    ns["optimizer"].zero_grad(set_to_none=False)
+    before = [p.detach().clone() for p in ns["model"].parameters()]
+    ns["optimizer"].step()
+    assert all(torch.equal(p, q) for p, q in zip(ns["model"].parameters(), before))
+
+
+def test_forgetting_zero_grad():
+    """The page: without optimizer.zero_grad(), SGD is still around 26 at step 499; Adam gets
+    down to about 63 around step 80, then climbs back to 131 at step 499."""
+
+    def drop(src):
+        return src.replace("optimizer.zero_grad()", "pass")
+
+    sgd = run_train(namespace("sgd"), edit=drop)
+    assert sgd[10] < sgd[0] and 25 < sgd[499] < 27
+    assert any(b > a for a, b in zip(sgd, sgd[1:]))  # it swings
+    adam = run_train(namespace("adam"), edit=drop)
+    lowest = min(adam)
+    assert 63 < lowest < 64 and 75 <= adam.index(lowest) <= 90
+    assert 130 < adam[499] < 132
+
+
+def test_optimizer_keeps_the_parameters_it_was_given():
+    """The page: a parameter replaced after the optimizer was created gets gradients but never moves;
+    the optimizer only knows the old one, which, out of the model, gets no gradient."""
+    ns = namespace("sgd")
+    model = ns["model"]
+    old = model[2].bias
+    old_values = old.detach().clone()
+    model[2].bias = torch.nn.Parameter(torch.zeros(ns["D_out"]))
+    one_backward(ns)
+    ns["optimizer"].step()
+    assert model[2].bias.grad is not None and not model[2].bias.any()
+    assert old.grad is None and torch.equal(old, old_values)
