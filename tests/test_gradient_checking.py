@@ -10,6 +10,7 @@ import test_gradients
 import torch
 
 from conftest import DOCS, ROOT, run_section, section, setup_namespace
+from test_tensors import StepRecorder  # counts the steps with an exact zero in h
 
 LESSON = "gradient_checking"
 PAGES = [DOCS / f"{LESSON}.md", DOCS / f"{LESSON}.en.md"]
@@ -278,18 +279,6 @@ def test_exercise_forgotten_mask_flips_a_sign(step0):
     )
     assert check(ns["grad_w1"], ns["grad_w2"]) > 1
     assert any(a * b < 0 for a, b in calls)
-
-
-class StepRecorder(list):
-    """Stands in for the loop's `losses` list and looks at h each time a loss is appended."""
-
-    def __init__(self, ns):
-        super().__init__()
-        self.ns, self.steps_with_zeros = ns, 0
-
-    def append(self, value):
-        super().append(value)
-        self.steps_with_zeros += bool((self.ns["h"] == 0).any())
 
 
 def test_exercise_mask_at_zero():
