@@ -32,6 +32,7 @@ import hashlib
 import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import jupytext
@@ -114,19 +115,25 @@ def run_notebooks(snippets: list[Path], targets: list[Path]) -> None:
     repository root (as `python snippets/<lesson>.py` runs). The namespace is emptied
     before each; sharing the kernel saves its start and `import torch` per notebook."""
     kernel = KernelManager(kernel_name="python3")
-    kernel.start_kernel(cwd=str(ROOT))
-    try:
-        for snippet, target in zip(snippets, targets, strict=True):
-            reset = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("%reset -f")])
-            nbclient.NotebookClient(reset, km=kernel).execute()
-            notebook = as_notebook(snippet)
-            nbclient.NotebookClient(
-                notebook, km=kernel, timeout=600, allow_errors=False, coalesce_streams=True
-            ).execute()
-            target.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(notebook, target)
-    finally:
-        kernel.shutdown_kernel(now=True)
+    # The kernel's own log (e.g. ipykernel's warning that it talks TCP on 127.0.0.1) goes
+    # to a file, not into the build's output; it is shown only if running a notebook fails.
+    with tempfile.TemporaryFile("w+") as log:
+        kernel.start_kernel(cwd=str(ROOT), stderr=log)
+        try:
+            for snippet, target in zip(snippets, targets, strict=True):
+                reset = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("%reset -f")])
+                nbclient.NotebookClient(reset, km=kernel).execute()
+                notebook = as_notebook(snippet)
+                nbclient.NotebookClient(
+                    notebook, km=kernel, timeout=600, allow_errors=False, coalesce_streams=True
+                ).execute()
+                target.parent.mkdir(parents=True, exist_ok=True)
+                nbformat.write(notebook, target)
+        except Exception as error:
+            log.seek(0)
+            raise RuntimeError(f"{error}\nThe kernel's log:\n{log.read()[-3000:]}") from error
+        finally:
+            kernel.shutdown_kernel(now=True)
 
 
 @event_priority(-50)  # after mkdocs-jupyter (0), before mkdocs-static-i18n (-100)
