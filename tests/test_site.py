@@ -7,7 +7,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import DOCS, ROOT, page_dir, pages, slug
+from conftest import DOCS, LESSONS, ROOT, page_dir, pages, slug
 
 SLUGS = sorted({slug(p) for p in pages()})
 
@@ -139,3 +139,22 @@ def test_both_languages_have_the_same_sections(site, slug_):
 def test_each_language_root_has_a_sitemap(site):
     """hooks/language_sitemaps.py: Material's language selector fetches <root>/sitemap.xml."""
     assert (site / "sitemap.xml").read_bytes() == (site / "en" / "sitemap.xml").read_bytes()
+
+
+@pytest.mark.parametrize("lang,prefix,suffix", [("zh", "", ".md"), ("en", "en/", ".en.md")])
+def test_repository_links_edit_links_and_social_links(site, lang, prefix, suffix):
+    """The header links the repository, the footer too (social), and every page has an
+    "edit this page" link to its own source: docs/<page> or, on a notebook page, the snippet."""
+    for slug_ in SLUGS:
+        soup = BeautifulSoup(
+            (site / prefix / page_dir(slug_) / "index.html").read_text(encoding="utf-8"), "html.parser"
+        )
+        repo = soup.select_one("a.md-source")["href"].rstrip("/")
+        assert re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", repo)
+        assert [a["href"].rstrip("/") for a in soup.select("a.md-social__link")] == [repo]
+        edit = soup.select_one("a.md-content__button[href*='/edit/']")["href"]
+        assert edit == f"{repo}/edit/main/docs/{slug_}{suffix}"
+    for lesson in LESSONS:
+        html = (site / prefix / "notebooks" / lesson / "index.html").read_text(encoding="utf-8")
+        edit = BeautifulSoup(html, "html.parser").select_one("a.md-content__button[href*='/edit/']")["href"]
+        assert edit.endswith(f"/edit/main/snippets/{lesson}.py")
