@@ -1,0 +1,148 @@
+"""Plots for the performance lesson, drawn at build time from bench/results.json.
+
+bench/run.py measures and writes the results; this hook turns them into SVG files
+under `assets/bench/` (ratios.svg: every loop against its floor; sweep.svg: one
+step as the matrices grow), added to the site as if they were in docs/. Only the
+data is committed, never a picture of it. Labels are code names, symbols and units,
+so one SVG serves both languages. Covered by tests/test_performance.py.
+"""
+
+import functools
+import io
+import json
+from pathlib import Path
+
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File, Files
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.json"
+DEST = "assets/bench"
+
+# Reproducible SVG: no date, fixed ids; text stays text (small, crisp, selectable).
+STYLE = {
+    "svg.hashsalt": "bench",
+    "svg.fonttype": "none",
+    "font.size": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+COLORS = {"cpu": "#3f51b5", "cuda": "#2e7d32", "floor": "#b71c1c"}
+
+
+def label(loop: dict) -> str:
+    """One loop, in code names: `autograd.py · float32 · threads=2`."""
+    name = {
+        "lesson": f"{loop['lesson']}.py",
+        "tuned": f"tuned_{loop['lib']}.py",
+        "compile": f"torch.compile({loop['lesson']} step)",
+        "sgd": f"{loop['lesson']}.py (SGD)",
+    }[loop["impl"]]
+    where = "cuda" if loop["device"] == "cuda" else f"threads={loop['threads']}"
+    return f"{name} · {loop['dtype']} · {where}"
+
+
+def _svg(fig) -> str:
+    out = io.StringIO()
+    fig.savefig(out, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    return out.getvalue()
+
+
+def ratios_svg(data: dict) -> str:
+    """Each loop's time over its floor: a dark bar for the fastest run, a pale one for the median."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    loops = data["loops"]
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(7.5, 0.8 + 0.26 * len(loops)))
+        ax = fig.add_subplot()
+        rows = range(len(loops))[::-1]  # first loop on top
+        colors = [COLORS[loop["device"]] for loop in loops]
+        ax.barh(rows, [loop["ratio_median"] for loop in loops], color=colors, alpha=0.3, height=0.75)
+        ax.barh(rows, [loop["ratio_min"] for loop in loops], color=colors, height=0.75)
+        for row, loop in zip(rows, loops, strict=True):
+            end = max(loop["ratio_min"], loop["ratio_median"])
+            ax.text(end, row, f" {loop['ratio_min']:.1f}×", va="center")
+        ax.axvline(1, color=COLORS["floor"], linewidth=1.2)
+        ax.set_yticks(list(rows), [label(loop) for loop in loops])
+        ax.set_ylim(-0.6, len(loops) - 0.4)
+        ax.set_xlim(0, max(loop["ratio_median"] for loop in loops) * 1.12)
+        ax.set_xlabel(
+            "t / t_floor   (dark: fastest run; pale: median;  t_floor = 500 · FLOP/step ÷ peak FLOP/s)"
+        )
+        return _svg(fig)
+
+
+def sweep_svg(data: dict) -> str:
+    """One autograd training step as N and H grow: time, and the FLOP/s it reaches."""
+    import matplotlib
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import NullFormatter
+
+    points = [p for p in data["sweep"] if "step_s" in p]
+    lesson = (data["flops"]["N"], data["flops"]["H"])
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(7.5, 3.6))
+        ax_time, ax_rate = fig.subplots(1, 2)
+        for device in ("cpu", "cuda"):
+            mine = sorted((p for p in points if p["device"] == device), key=lambda p: p["flops"])
+            if not mine:
+                continue
+            x = [p["flops"] for p in mine]
+            name = device if device == "cuda" else f"cpu, threads={mine[0]['threads']}"
+            ax_time.plot(x, [p["step_s"] * 1e3 for p in mine], "o", color=COLORS[device], label=name, ms=4)
+            ax_rate.plot(x, [p["flops"] / p["step_s"] / 1e9 for p in mine], "o", color=COLORS[device], ms=4)
+            peak = max(p["gflops"] for p in data["peak"] if p["device"] == device and p["dtype"] == "float32")
+            span = [min(x), max(x)]
+            ax_time.plot(
+                span,
+                [f / peak / 1e6 for f in span],
+                "--",
+                color=COLORS[device],
+                linewidth=1,
+                label=f"{name}: FLOP ÷ peak",
+            )
+            ax_rate.axhline(peak, linestyle="--", color=COLORS[device], linewidth=1)
+            for p in mine:
+                if (p["N"], p["H"]) == lesson:
+                    ax_time.annotate(
+                        f"N={lesson[0]}, H={lesson[1]}",
+                        (p["flops"], p["step_s"] * 1e3),
+                        xytext=(8, -12),
+                        textcoords="offset points",
+                        fontsize=8,
+                    )
+        for ax in (ax_time, ax_rate):
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())  # decades only
+            ax.yaxis.set_minor_formatter(NullFormatter())
+            ax.set_xlabel("FLOP / step")
+            ax.grid(True, which="major", linewidth=0.3)
+        ax_time.set_ylabel("ms / step")
+        ax_rate.set_ylabel("GFLOP/s   (dashed: float32 peak)")
+        ax_time.legend(fontsize=8, frameon=False)
+        fig.tight_layout()
+        return _svg(fig)
+
+
+PLOTS = {"ratios": ratios_svg, "sweep": sweep_svg}
+
+
+@functools.cache
+def svgs(text: str) -> dict[str, str]:
+    """Every plot of the results in `text`; drawn once per build, not once per language."""
+    data = json.loads(text)
+    return {name: draw(data) for name, draw in PLOTS.items()}
+
+
+# After mkdocs-static-i18n (priority 0), which rebuilds the file list per language
+# and would drop files that do not come from docs/.
+@event_priority(-100)
+def on_files(files: Files, config) -> Files:
+    for name, svg in svgs(RESULTS.read_text(encoding="utf-8")).items():
+        uri = f"{DEST}/{name}.svg"
+        if files.get_file_from_path(uri) is None:
+            files.append(File.generated(config, uri, content=svg))
+    return files
