@@ -8,6 +8,7 @@ so one SVG serves both languages. Covered by tests/test_performance.py.
 """
 
 import functools
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -17,6 +18,7 @@ from mkdocs.structure.files import File, Files
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
+CACHE = ROOT / ".cache" / "bench_plots"
 DEST = "assets/bench"
 
 # Reproducible SVG: no date, fixed ids; text stays text (small, crisp, selectable).
@@ -132,9 +134,19 @@ PLOTS = {"ratios": ratios_svg, "sweep": sweep_svg}
 
 @functools.cache
 def svgs(text: str) -> dict[str, str]:
-    """Every plot of the results in `text`; drawn once per build, not once per language."""
-    data = json.loads(text)
-    return {name: draw(data) for name, draw in PLOTS.items()}
+    """Every plot of the results in `text`; drawn once per build, not once per language,
+    and cached under .cache/bench_plots/ (3 s with matplotlib's import), keyed on the
+    data and on this file, so a warm build or `mkdocs serve` draws them only when
+    either changes."""
+    key = hashlib.sha256(text.encode() + Path(__file__).read_bytes()).hexdigest()[:16]
+    cached = CACHE / key
+    if not all((cached / f"{name}.svg").exists() for name in PLOTS):
+        data = json.loads(text)
+        drawn = {name: draw(data) for name, draw in PLOTS.items()}
+        cached.mkdir(parents=True, exist_ok=True)
+        for name, svg in drawn.items():
+            (cached / f"{name}.svg").write_text(svg, encoding="utf-8")
+    return {name: (cached / f"{name}.svg").read_text(encoding="utf-8") for name in PLOTS}
 
 
 # After mkdocs-static-i18n (priority 0), which rebuilds the file list per language

@@ -7,22 +7,26 @@ the snippet file itself. Around mkdocs-jupyter and mkdocs-static-i18n this hook 
    `snippets/<lesson>.py`. A `.md` name under docs/ makes it a page to mkdocs and to
    i18n, so it exists in both languages (the English build falls back to it); i18n
    treats `.py` files as assets and drops pages from outside docs/.
-2. on_files, after i18n: execute every snippet as a notebook (one kernel for all of
-   them; a cell that raises fails the build) and point the page at the executed
-   `.ipynb`. mkdocs-jupyter renders pages whose source matches its `include` pattern;
-   its `include_source` copies that `.ipynb` next to the page as the download. Executed
-   notebooks are cached under .cache/notebooks/, keyed on the snippet's content.
+2. on_config: start executing, in a background thread, every snippet not in the cache
+   (.cache/notebooks/, keyed on the snippet's content): all of them in one kernel, one
+   after another, so `import torch` happens once; a cell that raises fails the build.
+   MkDocs meanwhile reads and renders the other pages. on_files, after i18n: point each
+   page at its executed `.ipynb`; on_pre_page of a notebook page waits for that one.
+   mkdocs-jupyter renders pages whose source matches its `include` pattern; its
+   `include_source` copies that `.ipynb` next to the page as the download.
    NOTEBOOK_EXECUTE=false skips running them (pages then show code without outputs).
 3. on_page_content: drop the ~590 KB of CSS and the scripts nbconvert inlines into each
    page (stylesheets/notebook.css styles cells in both palettes instead), and put a
    header above the notebook: the lesson page, the downloads, Colab; its "edit this
-   page" link leads to the snippet.
+   page" link leads to the snippet. Notebook pages stay out of the search index (the
+   lesson pages hold the same code).
    on_post_page copies the snippet next to the page as the `.py` download.
 
 We execute here rather than with mkdocs-jupyter's `execute: true`, which starts a
 kernel per notebook and waits seconds for each to shut down: with `import torch` in
-each (3.5 s on a 2-core machine), a cold build would take a minute once every lesson
-has its notebook. Running kernels in parallel did not help on 2 cores.
+each (3.5 s on a 2-core machine), a cold build took a minute. Kernels in parallel did
+not help on 2 cores, and with one thread each, torch's sums (so the printed losses)
+differ in the last digits from the script's.
 
 Covered by tests/test_notebooks.py. Relies on mkdocs-jupyter 0.26 and
 mkdocs-static-i18n 1.3 (pinned in pyproject.toml).
@@ -33,6 +37,8 @@ import os
 import re
 import shutil
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import jupytext
@@ -110,30 +116,113 @@ def as_notebook(snippet: Path):
     return notebook
 
 
-def run_notebooks(snippets: list[Path], targets: list[Path]) -> None:
+# Before each snippet: delete every name the previous snippets defined, so each runs in
+# the namespace a fresh `python snippets/<lesson>.py` has. What `%reset -f` does to the
+# namespace, without its gc.collect() (0.5 s each time once torch is imported).
+RESET = (
+    "[get_ipython().user_ns.pop(name) for name in list(get_ipython().user_ns)"
+    " if name not in get_ipython().user_ns_hidden];"  # ";": no output, nothing kept in Out
+)
+
+
+def run_notebooks(snippets: list[Path], targets: list[Path], kernel: KernelManager | None = None) -> None:
     """Run each snippet as a notebook, one after another, in one kernel started in the
-    repository root (as `python snippets/<lesson>.py` runs). The namespace is emptied
-    before each; sharing the kernel saves its start and `import torch` per notebook."""
-    kernel = KernelManager(kernel_name="python3")
+    repository root (as `python snippets/<lesson>.py` runs), and write each as soon as
+    it has run. A first cell empties the namespace; sharing the kernel saves its start
+    and `import torch` per notebook."""
+    kernel = kernel or KernelManager(kernel_name="python3")
     # The kernel's own log (e.g. ipykernel's warning that it talks TCP on 127.0.0.1) goes
     # to a file, not into the build's output; it is shown only if running a notebook fails.
     with tempfile.TemporaryFile("w+") as log:
         kernel.start_kernel(cwd=str(ROOT), stderr=log)
         try:
             for snippet, target in zip(snippets, targets, strict=True):
-                reset = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("%reset -f")])
-                nbclient.NotebookClient(reset, km=kernel).execute()
                 notebook = as_notebook(snippet)
-                nbclient.NotebookClient(
-                    notebook, km=kernel, timeout=600, allow_errors=False, coalesce_streams=True
-                ).execute()
-                target.parent.mkdir(parents=True, exist_ok=True)
-                nbformat.write(notebook, target)
-        except Exception as error:
-            log.seek(0)
-            raise RuntimeError(f"{error}\nThe kernel's log:\n{log.read()[-3000:]}") from error
+                notebook.cells.insert(0, nbformat.v4.new_code_cell(RESET))
+                try:
+                    nbclient.NotebookClient(
+                        notebook, km=kernel, timeout=600, allow_errors=False, coalesce_streams=True
+                    ).execute()
+                except Exception as error:
+                    log.seek(0)
+                    kernel_log = log.read()[-3000:]
+                    raise RuntimeError(
+                        f"snippets/{snippet.name}, run as a notebook, raised:\n{error}\n"
+                        f"The kernel's log:\n{kernel_log}"
+                    ) from error
+                del notebook.cells[0]
+                write(notebook, target)
         finally:
             kernel.shutdown_kernel(now=True)
+
+
+def write(notebook, target: Path) -> None:
+    """Number the cells from 1, as if the notebook had run alone in its kernel, and
+    write it in one step: the build may be waiting to read it (on_pre_page)."""
+    count = 0
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and cell.get("execution_count"):
+            count += 1
+            cell.execution_count = count
+            for output in cell.outputs:
+                if "execution_count" in output:
+                    output.execution_count = count
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    nbformat.write(notebook, partial)
+    partial.replace(target)
+
+
+def executing() -> bool:
+    return os.environ.get("NOTEBOOK_EXECUTE", "true").lower() not in ("false", "0", "no")
+
+
+class Background(threading.Thread):
+    """run_notebooks in a thread: the kernel runs the snippets while MkDocs reads and
+    renders the other pages. join() re-raises, in the build, what the run raised."""
+
+    def __init__(self, snippets: list[Path], targets: list[Path]):
+        super().__init__(daemon=True)
+        self.snippets, self.targets, self.error = snippets, targets, None
+        # Looking up the kernel imports IPython: here, not in the thread, where the build
+        # (matplotlib, in hooks/bench_plots.py) could meet it half-imported.
+        self.kernel = KernelManager(kernel_name="python3")
+        assert self.kernel.kernel_spec
+        self.start()
+
+    def run(self):
+        try:
+            run_notebooks(self.snippets, self.targets, self.kernel)
+        except BaseException as error:  # re-raised by join(), in the build
+            self.error = error
+
+    def join(self, timeout=None, reraise=True):
+        super().join(timeout)
+        if reraise and self.error is not None:
+            raise self.error
+
+    def wait_for(self, target: Path) -> None:
+        """Until this notebook is written (or the run has ended, with its error)."""
+        while not target.exists() and self.is_alive():
+            time.sleep(0.05)
+        if not target.exists():
+            self.join()
+
+
+running: Background | None = None
+
+
+def on_config(config):
+    """As early as the build allows: start running the snippets not yet in the cache."""
+    global running
+    if running is not None:  # mkdocs serve: a build that failed before its notebook pages
+        running.join(reraise=False)
+    snippets = sorted(SNIPPETS.glob("*.py"))
+    missing = [s for s in snippets if not notebook_path(s, executing()).exists()]
+    running = (
+        Background(missing, [notebook_path(s, True) for s in missing]) if executing() and missing else None
+    )
+    return config
 
 
 @event_priority(-50)  # after mkdocs-jupyter (0), before mkdocs-static-i18n (-100)
@@ -147,27 +236,40 @@ def add_notebook_pages(files: Files, config) -> Files:
 
 @event_priority(-150)  # after mkdocs-static-i18n (-100)
 def notebooks_for_pages(files: Files, config) -> Files:
-    execute = os.environ.get("NOTEBOOK_EXECUTE", "true").lower() not in ("false", "0", "no")
-    pages = {lesson_of(file): file for file in files if lesson_of(file)}
-    notebooks = {name: notebook_path(SNIPPETS / f"{name}.py", execute) for name in pages}
-    missing = [name for name, path in notebooks.items() if not path.exists()]
-    if execute and missing:
-        run_notebooks([SNIPPETS / f"{name}.py" for name in missing], [notebooks[name] for name in missing])
-    for name in missing if not execute else []:
-        notebooks[name].parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(as_notebook(SNIPPETS / f"{name}.py"), notebooks[name])
-    for name, file in pages.items():
-        file.abs_src_path = str(notebooks[name])
+    """Point each notebook page at its executed notebook (which on_pre_page waits for)."""
+    execute = executing()
+    for file in files:
+        name = lesson_of(file)
+        if name is None:
+            continue
+        notebook = notebook_path(SNIPPETS / f"{name}.py", execute)
+        if not execute and not notebook.exists():  # the snippet's cells, without outputs
+            notebook.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(as_notebook(SNIPPETS / f"{name}.py"), notebook)
+        file.abs_src_path = str(notebook)
     return files
 
 
 on_files = CombinedEvent(add_notebook_pages, notebooks_for_pages)
 
 
+@event_priority(100)  # before mkdocs-jupyter (0) reads the notebook
+def on_pre_page(page, config, files):
+    """A notebook page needs its notebook run: wait for it (and fail if running failed).
+    The kernel meanwhile runs the next ones, while this page is rendered."""
+    if running is not None and lesson_of(page.file):
+        running.wait_for(Path(page.file.abs_src_path))
+    return page
+
+
 def on_page_content(html: str, page, config, files) -> str:
     name = lesson_of(page.file)
     if name is None:
         return html
+    # Not in the search index: the lesson page holds the same code, explained; indexing
+    # cell outputs would list every notebook again under each query (and it is the
+    # slowest part of indexing: jieba segments every line of code).
+    page.meta["search"] = {"exclude": True}
     language = config.theme["language"]
     lesson = files.get_file_from_path(f"{name}.md")
     if lesson is None:

@@ -1,6 +1,7 @@
 """Notebook pages: every snippet, executed at build time, in both languages, with its
 outputs, its loss curve and its downloads (hooks/notebooks.py, mkdocs-jupyter)."""
 
+import importlib.util
 import json
 import os
 import re
@@ -9,6 +10,7 @@ import subprocess
 import sys
 
 import jupytext
+import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
@@ -137,7 +139,7 @@ def test_colab_link_opens_the_notebook_from_github(site, lang, prefix):
 
 def copy_project(tmp_path):
     """The files a build needs, in a temporary folder (no .cache: notebooks run afresh)."""
-    for name in ("docs", "snippets", "hooks", "overrides"):
+    for name in ("docs", "snippets", "hooks", "overrides", "bench"):
         shutil.copytree(ROOT / name, tmp_path / name)
     shutil.copy(ROOT / "mkdocs.yml", tmp_path)
     return tmp_path
@@ -177,6 +179,54 @@ def test_a_cell_that_raises_fails_the_build_unless_execution_is_off(tmp_path):
     done = build(project)
     assert done.returncode != 0
     assert "broken on purpose" in done.stderr and "ValueError" in done.stderr
+    assert f"snippets/{lesson}.py, run as a notebook, raised" in done.stderr
+
+
+def test_each_snippet_runs_in_an_empty_namespace_and_is_numbered_alone(tmp_path):
+    """One kernel runs them all, but a snippet can't use what an earlier one defined
+    (as a fresh `python snippets/<lesson>.py` couldn't), and each notebook counts from 1."""
+    hook = notebook_hook()
+    first, second, third = (tmp_path / f"{name}.py" for name in ("first", "second", "third"))
+    first.write_text("# %%\nleaked = 1\n\n# %%\nprint(leaked)\n", encoding="utf-8")
+    second.write_text("# %%\nimport math\n\n# %%\nprint(math.pi)\n", encoding="utf-8")
+    third.write_text("# %%\nprint(leaked)\n", encoding="utf-8")
+    targets = [tmp_path / "out" / f"{path.stem}.ipynb" for path in (first, second, third)]
+    with pytest.raises(RuntimeError, match=r"snippets/third\.py, run as a notebook, raised(.|\n)*NameError"):
+        hook.run_notebooks([first, second, third], targets)
+    ran = nbformat.read(targets[1], as_version=4)
+    assert [cell.execution_count for cell in ran.cells] == [1, 2]
+    assert ran.cells[1].outputs[0].text == "3.141592653589793\n"
+    assert not targets[2].exists()
+
+
+def test_templates_are_compiled_once_per_build(tmp_path, monkeypatch):
+    """hooks/compiled_templates.py: nbconvert's templates are compiled for the first
+    notebook page only, and the page is the same as without it."""
+    import jinja2
+    from mkdocs_jupyter.convert import nb2html
+    from nbconvert.exporters.templateexporter import TemplateExporter
+
+    spec = importlib.util.spec_from_file_location("compiled", ROOT / "hooks" / "compiled_templates.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)  # patches nbconvert, as mkdocs does when it loads the hook
+    notebook = tmp_path / "n.ipynb"
+    nbformat.write(notebook_hook().as_notebook(snippet_path(LESSONS[0])), notebook)
+    options = {"theme": "light", "no_prompt": True, "highlight_extra_classes": "highlight"}
+
+    compiled = []
+    compile_ = jinja2.Environment.compile
+    monkeypatch.setattr(
+        jinja2.Environment, "compile", lambda *a, **k: compiled.append(1) or compile_(*a, **k)
+    )
+    hook.COMPILED.code.clear()
+    first = nb2html(str(notebook), **options)
+    assert compiled and hook.COMPILED.code
+    compiled.clear()
+    assert nb2html(str(notebook), **options) == first and not compiled
+    monkeypatch.setattr(
+        TemplateExporter, "_create_environment", TemplateExporter._create_environment_uncached
+    )
+    assert nb2html(str(notebook), **options) == first and compiled
 
 
 def test_executed_notebooks_are_cached_by_content(tmp_path, monkeypatch):

@@ -260,7 +260,19 @@ def test_sweep_plot_shows_each_device_measured():
 
 def test_plots_are_reproducible_svg():
     assert plots.sweep_svg(DATA) == plots.sweep_svg(DATA)
-    assert set(plots.svgs(RESULTS.read_text(encoding="utf-8"))) == set(plots.PLOTS)
+
+
+def test_plots_are_cached_by_the_data(tmp_path, monkeypatch):
+    """The build draws from the cache only what this data would draw: new data, new plots."""
+    monkeypatch.setattr(plots, "CACHE", tmp_path)
+    plots.svgs.cache_clear()
+    drawn = plots.svgs(RESULTS.read_text(encoding="utf-8"))
+    assert set(drawn) == set(plots.PLOTS) and drawn["ratios"] == plots.ratios_svg(DATA)
+    fewer = {**DATA, "loops": DATA["loops"][1:]}
+    plots.svgs.cache_clear()
+    assert plots.svgs(json.dumps(fewer))["ratios"] == plots.ratios_svg(fewer) != drawn["ratios"]
+    assert len(list(tmp_path.iterdir())) == 2  # one folder per data
+    plots.svgs.cache_clear()
 
 
 @pytest.mark.parametrize("lang", PAGES)
