@@ -111,6 +111,10 @@ def page_paths() -> list[str]:
     return [prefix + d for prefix in ("", "en/") for d in dirs]
 
 
+# The whole course on one page, per language (mkdocs-print-site-plugin, hooks/print_page.py)
+PRINT_PAGES = ["print_page/", "en/print_page/"]
+
+
 def notebook_hook():
     """hooks/notebooks.py as a module, for the notebooks it makes of the snippets."""
     import importlib.util

@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from conftest import ROOT, free_port, notebook_hook, page_paths, section, snippet_path
+from conftest import PRINT_PAGES, ROOT, free_port, notebook_hook, page_paths, section, snippet_path
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 REQUIRED = bool(os.environ.get("REQUIRE_BROWSER"))  # set by .ci/run
@@ -99,7 +99,7 @@ def test_chromium_is_installed():
 
 def test_every_built_page_is_covered(built_site):
     site, _, _ = built_site
-    assert sorted(built_pages(site)) == sorted(page_paths())
+    assert sorted(built_pages(site)) == sorted(page_paths() + PRINT_PAGES)
 
 
 @pytest.fixture(scope="module")
@@ -152,13 +152,13 @@ def check_math_once(page):
     return stats
 
 
-def serious_axe_violations(page, rules=None) -> list[str]:
+def serious_axe_violations(page, rules=None, context=None) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
     options = {"resultTypes": ["violations"]}  # skip collecting passes: twice as fast
     if rules:
         options["runOnly"] = rules
-    result = Axe().run(page, options=options)
+    result = Axe().run(page, context=context, options=options)
     return [
         f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}"
         for v in result.response["violations"]
@@ -213,7 +213,34 @@ def test_page_in_a_browser(page, mkdocs_serve, path):
     assert not serious_axe_violations(page)
     check_copy_buttons(page, path)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SHOTS / f"{path.strip('/').replace('/', '_') or 'index'}.png", full_page=True)
+    # JPEG: half the time of a PNG of these tall pages, and still easy to read
+    name = path.strip("/").replace("/", "_") or "index"
+    page.screenshot(path=SHOTS / f"{name}.jpg", full_page=True, type="jpeg", quality=85)
+    assert (SHOTS / f"{name}.jpg").stat().st_size > 10_000  # (a page over 65,535 px tall gives none)
+
+
+@pytest.mark.parametrize("print_path", PRINT_PAGES)
+def test_print_page_in_a_browser(page, mkdocs_serve, print_path):
+    """The whole course on one page, per language, offline: every formula typeset once,
+    no error, nothing from another host, fonts loaded; no serious accessibility
+    violation in what print-site adds (the table of contents; the lessons under it are
+    checked page by page above); and it prints: its PDF, written next to the
+    screenshots, has pages for every lesson."""
+    page.set_default_timeout(60_000)  # ~770 formulas: MathJax takes seconds
+    page.route(OTHER_HOSTS, lambda route: route.abort())
+    page.goto(mkdocs_serve + print_path, wait_until="load")
+    page.wait_for_function(MATH_DONE, timeout=60_000)
+    assert check_math_once(page)["formulas"] > 500
+    assert not page.problems, page.problems
+    assert not outside(page.requests), outside(page.requests)
+    assert page.evaluate(FONT_ERRORS) == []
+    lessons = page.locator("section.print-page[id] > h1").count()
+    assert page.locator("#print-page-toc a").count() >= lessons >= 10  # its table of contents
+    assert not serious_axe_violations(page, context={"include": [["#print-page-toc"]]})
+    page.emulate_media(media="print")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pdf = page.pdf(path=SHOTS / f"{print_path.strip('/').replace('/', '_')}.pdf", format="A4")
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) > lessons  # PDF page objects
 
 
 # Colours are set once for the whole site (palette and stylesheets/extra.css), so the
@@ -257,11 +284,10 @@ def expected_copies(lesson_page) -> list[str]:
         if lang != "python":
             continue
         ((path, name, _),) = list(test_docs.embeds_in(body))
-        lesson = path.removeprefix("snippets/").removesuffix(".py")
         if name:
-            texts.append(section(lesson, name))
-        else:
-            whole = snippet_path(lesson).read_text(encoding="utf-8").splitlines()
+            texts.append(section(path.removeprefix("snippets/").removesuffix(".py"), name))
+        else:  # a whole file: a snippet, or another file such as bench/tuned_torch.py
+            whole = (ROOT / path).read_text(encoding="utf-8").splitlines()
             texts.append("\n".join(line for line in whole if "--8<--" not in line) + "\n")
     return texts
 

@@ -32,6 +32,10 @@ maxrequestspersecond=1000
 [filtering]
 # External links: syntax only, never fetched.
 checkextern=0
+# The print pages (the whole course on one page) are checked, not crawled: their
+# thousand links to their own anchors took LinkChecker over ten minutes.
+# tests/test_site.py checks those links.
+nofollow=/print_page/
 [AnchorCheck]
 """
 

@@ -158,3 +158,62 @@ def test_repository_links_edit_links_and_social_links(site, lang, prefix, suffix
         html = (site / prefix / "notebooks" / lesson / "index.html").read_text(encoding="utf-8")
         edit = BeautifulSoup(html, "html.parser").select_one("a.md-content__button[href*='/edit/']")["href"]
         assert edit.endswith(f"/edit/main/snippets/{lesson}.py")
+
+
+def title_of(page) -> str:
+    """The page's title: its first line, `# Title`."""
+    return page.read_text(encoding="utf-8").splitlines()[0].removeprefix("# ")
+
+
+@pytest.mark.parametrize("lang,prefix,suffix", [("zh", "", ".md"), ("en", "en/", ".en.md")])
+def test_print_page_holds_the_whole_course_in_its_language(site, lang, prefix, suffix):
+    """print-site with hooks/print_page.py: one page per language (print_page/,
+    en/print_page/) holding every page of the navigation in order, notebooks left out,
+    with all their math; linked from every page's navigation."""
+    soup = BeautifulSoup((site / prefix / "print_page/index.html").read_text(encoding="utf-8"), "html.parser")
+    assert soup.html["lang"] == lang
+    home = BeautifulSoup((site / prefix / "index.html").read_text(encoding="utf-8"), "html.parser")
+    in_nav = [
+        a["href"].strip("./") or "index"
+        for a in home.select("nav.md-nav--primary a.md-nav__link[href]")
+        if "notebooks/" not in a["href"] and "print_page" not in a["href"] and not a["href"].startswith("#")
+    ]
+    in_nav = list(dict.fromkeys(in_nav))  # the current page is listed twice (with its toc)
+    assert set(in_nav) == set(SLUGS)
+    sections = soup.select("section.print-page[id]")
+    assert [s["id"].removeprefix("en").strip("-") or "index" for s in sections] == in_nav
+    titles = [s.select_one("h1").get_text(strip=True).removesuffix("¶") for s in sections]
+    assert titles == [title_of(DOCS / f"{name}{suffix}") for name in in_nav]
+    assert not soup.select(".jp-Notebook, .highlight-ipynb")
+    math = sum(
+        len(
+            BeautifulSoup((site / prefix / page_dir(name) / "index.html").read_bytes(), "html.parser").select(
+                ".arithmatex"
+            )
+        )
+        for name in SLUGS
+    )
+    assert len(soup.select("section.print-page .arithmatex")) == math > 100
+    for name in SLUGS:
+        page = BeautifulSoup((site / prefix / page_dir(name) / "index.html").read_bytes(), "html.parser")
+        (link,) = page.select("nav.md-nav--primary a.md-nav__link[href$='print_page/']")
+        here = f"http://site/{prefix}{page_dir(name)}"
+        assert urljoin(here, link["href"]) == f"http://site/{prefix}print_page/"
+        assert len(page.select("script[src$='print-site.js']")) == 1  # once, in each build
+
+
+@pytest.mark.parametrize("prefix", ["", "en/"])
+def test_print_page_links_lead_to_its_own_anchors(site, prefix):
+    """print-site turns links between pages into links to anchors of the print page:
+    each one has its target; links to the notebook pages, which it leaves out, lead to
+    them (LinkChecker does not crawl the print pages, see test_links)."""
+    here = site / prefix / "print_page"
+    soup = BeautifulSoup((here / "index.html").read_text(encoding="utf-8"), "html.parser")
+    ids = {tag["id"] for tag in soup.select("[id]")}
+    links = [a["href"] for a in soup.select("#print-site-page a[href]")]
+    internal = [href for href in links if not urlparse(href).scheme]
+    anchors = [href for href in internal if href.startswith("#")]
+    pages_ = {href.split("#")[0] for href in internal if not href.startswith("#")}
+    assert len(anchors) > 50 and pages_
+    assert [href for href in anchors if href[1:] not in ids] == []
+    assert [p for p in pages_ if not (here / p / "index.html").resolve().is_file()] == []
