@@ -13,8 +13,9 @@ makes links to notebook pages lead to them, and links to the home page to its
 anchor; and fixes the English print page's image paths (print-site assumes its page
 is at the root).
 
-Relies on mkdocs-print-site-plugin 2.9 (print_file, print_page, renderer, its exclude
-and get_page_key functions)
+It also replaces print-site's slowest function by one that does the same in one pass.
+Relies on mkdocs-print-site-plugin 2.9 (print_file, print_page, renderer, its exclude,
+get_page_key and update_anchor_ids functions)
 and mkdocs-static-i18n 1.3 (current_language), both pinned in pyproject.toml.
 Covered by tests/test_site.py and tests/test_browser.py.
 """
@@ -26,8 +27,22 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
+from mkdocs_print_site_plugin import urls
 from mkdocs_print_site_plugin.exclude import exclude
 from mkdocs_print_site_plugin.urls import get_page_key
+
+# print-site's update_anchor_ids prefixes the ids of headings, footnotes and list items
+# with the page's key, so they stay unique on the print page. Its regex looks for an id
+# in every tag and re-replaces the whole page for each match: on our pages (an id on
+# every line of code) it took 1.2 s of every build. The same change in one pass:
+ANCHOR_ID = re.compile(r'<(h[1-6]|sup|li)(\s[^>]*?)\bid="([^"]*)"', re.IGNORECASE)
+
+
+def update_anchor_ids(page_html: str, page_key: str) -> str:
+    return ANCHOR_ID.sub(lambda m: f'<{m[1]}{m[2]}id="{page_key}-{m[3]}"', page_html)
+
+
+urls.update_anchor_ids = update_anchor_ids  # fix_internal_links calls it by this name
 
 # Per language: where the page is, its title (also in the navigation), the title of
 # its table of contents.

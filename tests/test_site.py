@@ -217,3 +217,25 @@ def test_print_page_links_lead_to_its_own_anchors(site, prefix):
     assert len(anchors) > 50 and pages_
     assert [href for href in anchors if href[1:] not in ids] == []
     assert [p for p in pages_ if not (here / p / "index.html").resolve().is_file()] == []
+
+
+def test_print_page_hook_prefixes_anchors_as_print_site_does(site):
+    """hooks/print_page.py replaces print-site's slow update_anchor_ids: on every page of
+    the site, the one-pass version gives the same HTML as print-site's own."""
+    import importlib.util
+
+    from mkdocs_print_site_plugin import urls
+
+    def load(name, path):
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    original = load("print_site_urls", urls.__file__).update_anchor_ids
+    ours = load("print_page_hook", ROOT / "hooks" / "print_page.py").update_anchor_ids
+    for prefix in ("", "en/"):
+        for name in SLUGS:
+            html = (site / prefix / page_dir(name) / "index.html").read_text(encoding="utf-8")
+            assert ours(html, "key") == original(html, "key"), f"{prefix}{name}"
+            assert 'id="key-' in ours(html, "key")
