@@ -49,8 +49,10 @@ def test_snippet_is_a_percent_notebook_whose_plot_runs_only_as_a_notebook(lesson
 
 @pytest.fixture(scope="module")
 def script_output():
-    """What each snippet prints when run as a plain script on the CPU."""
-    return {lesson: run_script(lesson, {"CUDA_VISIBLE_DEVICES": ""}) for lesson in LESSONS}
+    """What each snippet prints when run as a plain script on the CPU, on one thread as
+    the notebooks run (hooks/notebooks.py: ONE_THREAD)."""
+    env = {"CUDA_VISIBLE_DEVICES": "", **notebook_hook().ONE_THREAD}
+    return {lesson: run_script(lesson, env) for lesson in LESSONS}
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
