@@ -5,19 +5,23 @@ against the built site), served by `mkdocs serve` with every other host blocked 
 network is off): no console or page errors, every formula typeset once with no
 MathJax error, every request to 127.0.0.1, fonts loaded, no serious or critical axe
 violation, copy buttons that copy the snippet, and a full-page screenshot in
-tests/output/screenshots/ (git-ignored). Then, on the static build: the dark
-scheme's contrast, search in both languages, the language switcher, instant
-navigation.
+tests/output/screenshots/ (git-ignored). The pages are opened two at a time, in one
+sweep (the `checked` fixture), and each page's test reads what the sweep found.
+Then, on the static build: the colours of code and of the dark scheme, search in
+both languages, the language switcher, instant navigation.
 
 Uses the system Chromium (`apt-get install chromium`); where none is installed
 these tests skip and say so. .ci/run sets REQUIRE_BROWSER, so in CI they run.
 """
 
+import asyncio
+import functools
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from urllib.parse import urlparse
 
@@ -152,18 +156,31 @@ def check_math_once(page):
     return stats
 
 
-def serious_axe_violations(page, rules=None, context=None) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
+def axe_options(rules=None) -> dict:
     options = {"resultTypes": ["violations"]}  # skip collecting passes: twice as fast
     if rules:
         options["runOnly"] = rules
-    result = Axe().run(page, context=context, options=options)
+    return options
+
+
+def serious(result) -> list[str]:
     return [
         f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}"
         for v in result.response["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def axe_sync(page, rules=None, context=None) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    return serious(Axe().run(page, context=context, options=axe_options(rules)))
+
+
+async def serious_axe_violations(page, rules=None, context=None) -> list[str]:
+    from axe_playwright_python.async_playwright import Axe
+
+    return serious(await Axe().run(page, context=context, options=axe_options(rules)))
 
 
 @pytest.fixture(scope="module")
@@ -197,64 +214,186 @@ def mkdocs_serve():
     proc.wait(timeout=30)
 
 
-def test_page_in_a_browser(page, mkdocs_serve, path):
+# Pages open at once in the sweep: the 2 cores of the machine CI runs on are busy with
+# two (each page's own scripts, MathJax and axe take a core for a second or more).
+WORKERS = 2
+# Code blocks' text: its colours are checked by test_colours_of_code, not on every page.
+CODE = ".highlight pre > code"
+
+
+@pytest.fixture(scope="module")
+def checked(mkdocs_serve, built_site) -> dict[str, dict]:
+    """Every page and print page under `mkdocs serve`, opened and checked, WORKERS at a
+    time: what each page's test then asserts, by path. (Playwright's async API, in a
+    thread of its own: the tests below use the sync API, which runs its own loop.)"""
+    found: dict[str, dict] = {}
+    colours = colour_pages(built_site[0])
+    sweep = threading.Thread(target=lambda: asyncio.run(check_all(mkdocs_serve, found, colours)))
+    sweep.start()
+    sweep.join()
+    return found
+
+
+async def check_all(url: str, found: dict, colours: list[str]) -> None:
+    from playwright.async_api import async_playwright
+
+    paths = PRINT_PAGES + page_paths()  # the longest first
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        context = await browser.new_context(viewport={"width": 1280, "height": 900})
+        await context.grant_permissions(["clipboard-read", "clipboard-write"])
+        await context.route(OTHER_HOSTS, lambda route: route.abort())  # the network is off
+        clipboard = asyncio.Lock()  # one clipboard: one page copies at a time
+
+        async def worker():
+            while paths:
+                path = paths.pop(0)
+                found[path] = await check_page(context, url, path, clipboard, path in colours)
+
+        await asyncio.gather(*(worker() for _ in range(WORKERS)))
+        await browser.close()
+
+
+async def check_page(context, url: str, path: str, clipboard: asyncio.Lock, colours: bool) -> dict:
+    """Open one page and record what its test checks; an exception is recorded too.
+    On the pages that show every kind of element and of code (colour_pages), axe also
+    checks the code blocks' colours, and then all colours in the dark scheme."""
+    page = await context.new_page()
+    page.set_default_timeout(60_000)  # a print page's ~770 formulas take seconds
+    problems, requests = [], []
+    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
+    page.on("request", lambda r: requests.append(r.url))
+    found = {"problems": problems, "requests": requests}
+    name = path.strip("/").replace("/", "_") or "index"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        await page.goto(url + path, wait_until="load")
+        await page.wait_for_function(MATH_DONE, timeout=60_000 if path in PRINT_PAGES else 15_000)
+        await page.wait_for_timeout(300)  # a second typesetting pass would show up here
+        found["math"] = await page.evaluate(MATH_STATS)
+        found["font_errors"] = await page.evaluate(FONT_ERRORS)
+        if path in PRINT_PAGES:
+            found["lessons"] = await page.locator("section.print-page[id] > h1").count()
+            found["toc_links"] = await page.locator("#print-page-toc a").count()
+            # what print-site adds (the lessons under it are checked page by page)
+            found["axe"] = await serious_axe_violations(page, context={"include": [["#print-page-toc"]]})
+            await page.emulate_media(media="print")
+            pdf = await page.pdf(path=SHOTS / f"{name}.pdf", format="A4")
+            found["pdf_pages"] = len(re.findall(rb"/Type\s*/Page\b", pdf))  # PDF page objects
+        else:
+            without_code = None if colours else {"exclude": [[CODE]]}
+            found["axe"] = await serious_axe_violations(page, context=without_code)
+            if colours:  # what the palette toggle does to the page, without remembering it
+                await page.add_style_tag(content=NO_TRANSITIONS)  # the new colours at once
+                await page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
+                found["dark_axe"] = await serious_axe_violations(page, rules=COLOUR_RULES)
+                await page.evaluate("document.body.setAttribute('data-md-color-scheme', 'default')")
+            async with clipboard:
+                await page.bring_to_front()  # reading the clipboard needs the focus
+                found["copied"] = await page.evaluate(COPY_CELLS if "notebooks/" in path else COPY_ALL)
+            # JPEG: half the time of a PNG of these tall pages, and still easy to read
+            await page.screenshot(path=SHOTS / f"{name}.jpg", full_page=True, type="jpeg", quality=85)
+            found["screenshot_bytes"] = (SHOTS / f"{name}.jpg").stat().st_size
+    except Exception as error:  # the page's test reports it
+        found["error"] = f"{type(error).__name__}: {error}"
+    finally:
+        await page.close()
+    return found
+
+
+def test_page_in_a_browser(checked, path):
     """Every page under `mkdocs serve` with every other host unreachable (the network is
     off): it renders fully, math and fonts included, with no error, nothing fetched from
     another host, no serious accessibility violation, and working copy buttons."""
-    page.route(OTHER_HOSTS, lambda route: route.abort())
-    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    open_page(page, mkdocs_serve + path)
-    stats = check_math_once(page)
+    found = checked[path]
+    assert "error" not in found, found["error"]
+    stats = found["math"]
+    assert stats["typeset"] == stats["formulas"] and stats["notebook_raw"] == 0, stats
+    assert stats["nested"] == 0 and stats["errors"] == 0, stats
     if "notebooks/" in path:  # the math in the snippet's markdown cells
         assert stats["notebook_formulas"] >= 1, stats
-    assert not page.problems, page.problems
-    assert not outside(page.requests), outside(page.requests)
-    assert page.evaluate(FONT_ERRORS) == []
-    assert not serious_axe_violations(page)
-    check_copy_buttons(page, path)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    # JPEG: half the time of a PNG of these tall pages, and still easy to read
-    name = path.strip("/").replace("/", "_") or "index"
-    page.screenshot(path=SHOTS / f"{name}.jpg", full_page=True, type="jpeg", quality=85)
-    assert (SHOTS / f"{name}.jpg").stat().st_size > 10_000  # (a page over 65,535 px tall gives none)
+    assert not found["problems"], found["problems"]
+    assert not outside(found["requests"]), outside(found["requests"])
+    assert found["font_errors"] == []
+    assert not found["axe"], found["axe"]
+    assert not found.get("dark_axe"), f"dark scheme: {found['dark_axe']}"
+    check_copies(found["copied"], path)
+    assert found["screenshot_bytes"] > 10_000  # (a page over 65,535 px tall gives none)
 
 
 @pytest.mark.parametrize("print_path", PRINT_PAGES)
-def test_print_page_in_a_browser(page, mkdocs_serve, print_path):
+def test_print_page_in_a_browser(checked, print_path):
     """The whole course on one page, per language, offline: every formula typeset once,
     no error, nothing from another host, fonts loaded; no serious accessibility
     violation in what print-site adds (the table of contents; the lessons under it are
     checked page by page above); and it prints: its PDF, written next to the
     screenshots, has pages for every lesson."""
-    page.set_default_timeout(60_000)  # ~770 formulas: MathJax takes seconds
-    page.route(OTHER_HOSTS, lambda route: route.abort())
-    page.goto(mkdocs_serve + print_path, wait_until="load")
-    page.wait_for_function(MATH_DONE, timeout=60_000)
-    assert check_math_once(page)["formulas"] > 500
-    assert not page.problems, page.problems
-    assert not outside(page.requests), outside(page.requests)
-    assert page.evaluate(FONT_ERRORS) == []
-    lessons = page.locator("section.print-page[id] > h1").count()
-    assert page.locator("#print-page-toc a").count() >= lessons >= 10  # its table of contents
-    assert not serious_axe_violations(page, context={"include": [["#print-page-toc"]]})
-    page.emulate_media(media="print")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    pdf = page.pdf(path=SHOTS / f"{print_path.strip('/').replace('/', '_')}.pdf", format="A4")
-    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) > lessons  # PDF page objects
+    found = checked[print_path]
+    assert "error" not in found, found["error"]
+    stats = found["math"]
+    assert stats["typeset"] == stats["formulas"] > 500, stats
+    assert stats["nested"] == 0 and stats["errors"] == 0, stats
+    assert not found["problems"], found["problems"]
+    assert not outside(found["requests"]), outside(found["requests"])
+    assert found["font_errors"] == []
+    assert found["toc_links"] >= found["lessons"] >= 10  # its table of contents
+    assert not found["axe"], found["axe"]
+    assert found["pdf_pages"] > found["lessons"]
 
 
-# Colours are set once for the whole site (palette and stylesheets/extra.css), so the
-# dark scheme's contrast is checked on the two pages that show every kind of element
-# (code with highlighted lines, tabs, admonitions, tables, links), not on all of them.
-@pytest.mark.parametrize("dark_path", ["numpy_warmup/", "en/tensors/"])
-def test_dark_scheme_contrast(browser, site_url, dark_path):
-    page = new_page(browser, color_scheme="dark")
-    try:
-        open_page(page, site_url + dark_path)
-        assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
-        assert not serious_axe_violations(page, rules=["color-contrast", "link-in-text-block"])
-    finally:
-        page.context.close()
+@functools.cache
+def code_kinds(html) -> frozenset[str]:
+    """The kinds of text in a page's code blocks: each Pygments token class, in a
+    highlighted line (another background) or not, and plain text."""
+    from bs4 import BeautifulSoup
+
+    pres = re.findall(r"<pre\b.*?</pre>", html.read_text(encoding="utf-8"), re.S)  # (parsing all is slow)
+    blocks = BeautifulSoup("".join(pres), "html.parser")
+    kinds = set()
+    for code in blocks.select("pre > code"):  # (in this site every <pre><code> is in .highlight)
+        for span in code.select("span[class]"):
+            line = "highlighted " if span.find_parent(class_="hll") else ""
+            kinds.update(line + kind for kind in span["class"])
+        if code.find(string=True, recursive=False):
+            kinds.add("text")
+    return frozenset(kinds)
+
+
+def pages_covering_code(site) -> list[str]:
+    """The fewest pages (near enough: greedily) whose code blocks hold every kind of
+    text that the code blocks of all pages hold."""
+    kinds = {path: code_kinds(site / path / "index.html") for path in page_paths()}
+    left, chosen = set().union(*kinds.values()), []
+    while left:
+        best = max(kinds, key=lambda path: len(kinds[path] & left))
+        chosen.append(best)
+        left -= kinds[best]
+    return chosen
+
+
+# Colours are set once for the whole site (palette, Pygments classes, Material's code
+# colours, stylesheets/extra.css): what an element's contrast depends on is its kind and
+# the scheme. So each page's axe check in the sweep leaves out the text of code blocks
+# (thousands of tokens), and these pages get the whole check, code included, and then
+# the colour rules again in the dark scheme: the fewest pages whose code holds every
+# kind of token found on the site (discovered in the built site), and two pages that
+# show every other kind of element (tabs, admonitions, tables, links, highlighted lines).
+COLOUR_RULES = ["color-contrast", "link-in-text-block"]
+NO_TRANSITIONS = "*, *::before, *::after { transition: none !important; animation: none !important; }"
+
+
+def colour_pages(site) -> list[str]:
+    return sorted(set(pages_covering_code(site)) | {"numpy_warmup/", "en/tensors/"})
+
+
+def test_colour_pages_show_every_kind_of_code(built_site):
+    site = built_site[0]
+    pages = colour_pages(site)
+    assert len(pages) <= 8, pages  # a handful, not the whole site
+    every = set().union(*(code_kinds(site / path / "index.html") for path in page_paths()))
+    assert {"k", "highlighted n", "text"} <= every  # keywords, names in highlighted lines
+    assert set().union(*(code_kinds(site / path / "index.html") for path in pages)) == every
 
 
 # Reveal each python block (a block in a content tab is hidden until its tab is
@@ -303,7 +442,7 @@ COPY_CELLS = """async () => {
 }"""
 
 
-def check_copy_buttons(page, path):
+def check_copies(copied: list[str], path: str):
     """Each python block's copy button copies exactly the snippet it shows: no line
     numbers, no annotation markers, just what the test suite runs. On a notebook page,
     each code cell's button copies that cell of the snippet."""
@@ -312,11 +451,10 @@ def check_copy_buttons(page, path):
         lesson = name.removeprefix("notebooks/")
         cells = notebook_hook().as_notebook(snippet_path(lesson)).cells
         expected = [c.source for c in cells if c.cell_type == "code"]
-        assert [c.rstrip("\n") for c in page.evaluate(COPY_CELLS)] == expected
+        assert [c.rstrip("\n") for c in copied] == expected
         return
     source = ROOT / "docs" / (f"{name}.en.md" if path.startswith("en/") else f"{name}.md")
     expected = expected_copies(source)
-    copied = page.evaluate(COPY_ALL)
     assert len(copied) == len(expected)
     for i, (got, want) in enumerate(zip(copied, expected, strict=True)):
         assert got.rstrip("\n") == want.rstrip("\n"), f"python block {i + 1} of {source.name}"
