@@ -285,11 +285,12 @@ def notebooks_for_pages(files: Files, config) -> Files:
 on_files = CombinedEvent(add_notebook_pages, notebooks_for_pages)
 
 
-def on_pre_page(page, config, files):
-    """Fail early: once running a notebook has failed, the build stops at its next page."""
+def on_env(env, config, files):
+    """Fail early: a notebook that failed stops the build once each language's pages are
+    read (rather than at the end), with the run's message."""
     if running is not None and running.failed():
         running.join()
-    return page
+    return env
 
 
 # The notebook pages written as drafts in this build, with the build's files (the
