@@ -7,7 +7,7 @@ the snippet file itself. Around mkdocs-jupyter and mkdocs-static-i18n this hook 
    `snippets/<lesson>.py`. A `.md` name under docs/ makes it a page to mkdocs and to
    i18n, so it exists in both languages (the English build falls back to it); i18n
    treats `.py` files as assets and drops pages from outside docs/.
-2. on_config: start executing, in a background thread, every snippet not in the cache
+2. on_config: start executing, in a process of its own, every snippet not in the cache
    (.cache/notebooks/, keyed on the snippet's content): all of them in one kernel, one
    after another, so `import torch` happens once. MkDocs meanwhile builds the whole
    site in both languages, notebook pages included, which it first renders from the
@@ -197,10 +197,9 @@ def executing() -> bool:
 
 class Background:
     """run_notebooks in a process of its own, started now: the kernel runs the snippets
-    while MkDocs builds the site. (Run from a thread of the build's process, each message
-    to and from the kernel waited for the build's own Python work to let go of the
-    interpreter: the notebooks took 30 s instead of 20.) join() fails the build with
-    what the run raised."""
+    while MkDocs builds the site. (Not a thread of the build's process, where the
+    messages to and from the kernel would wait for the build's own Python work to let
+    go of the interpreter.) join() fails the build with what the run printed."""
 
     def __init__(self, snippets: list[Path], targets: list[Path]):
         self.snippets, self.reported = snippets, False
