@@ -149,11 +149,15 @@ def outside(requests):
     ]
 
 
-def check_math_once(page):
-    stats = page.evaluate(MATH_STATS)
+def math_once(stats: dict) -> dict:
+    """Every formula typeset, once, with no MathJax error (stats: MATH_STATS's)."""
     assert stats["typeset"] == stats["formulas"] and stats["notebook_raw"] == 0, stats
     assert stats["nested"] == 0 and stats["errors"] == 0, stats
     return stats
+
+
+def check_math_once(page):
+    return math_once(page.evaluate(MATH_STATS))
 
 
 def axe_options(rules=None) -> dict:
@@ -169,12 +173,6 @@ def serious(result) -> list[str]:
         for v in result.response["violations"]
         if v["impact"] in ("serious", "critical")
     ]
-
-
-def axe_sync(page, rules=None, context=None) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    return serious(Axe().run(page, context=context, options=axe_options(rules)))
 
 
 async def serious_axe_violations(page, rules=None, context=None) -> list[str]:
@@ -308,9 +306,7 @@ def test_page_in_a_browser(checked, path):
     another host, no serious accessibility violation, and working copy buttons."""
     found = checked[path]
     assert "error" not in found, found["error"]
-    stats = found["math"]
-    assert stats["typeset"] == stats["formulas"] and stats["notebook_raw"] == 0, stats
-    assert stats["nested"] == 0 and stats["errors"] == 0, stats
+    stats = math_once(found["math"])
     if "notebooks/" in path:  # the math in the snippet's markdown cells
         assert stats["notebook_formulas"] >= 1, stats
     assert not found["problems"], found["problems"]
@@ -331,9 +327,7 @@ def test_print_page_in_a_browser(checked, print_path):
     screenshots, has pages for every lesson."""
     found = checked[print_path]
     assert "error" not in found, found["error"]
-    stats = found["math"]
-    assert stats["typeset"] == stats["formulas"] > 500, stats
-    assert stats["nested"] == 0 and stats["errors"] == 0, stats
+    assert math_once(found["math"])["formulas"] > 500
     assert not found["problems"], found["problems"]
     assert not outside(found["requests"]), outside(found["requests"])
     assert found["font_errors"] == []
