@@ -5,10 +5,10 @@ against the built site), served by `mkdocs serve` with every other host blocked 
 network is off): no console or page errors, every formula typeset once with no
 MathJax error, every request to 127.0.0.1, fonts loaded, no serious or critical axe
 violation, copy buttons that copy the snippet, and a full-page screenshot in
-tests/output/screenshots/ (git-ignored). The pages are opened two at a time, in one
-sweep (the `checked` fixture), and each page's test reads what the sweep found.
-Then, on the static build: the colours of code and of the dark scheme, search in
-both languages, the language switcher, instant navigation.
+tests/output/screenshots/ (git-ignored); on a few pages, the colours of code and of
+the dark scheme. The pages are opened two at a time, in one sweep (the `checked`
+fixture), and each page's test reads what the sweep found. Then, on the static
+build: search in both languages, the language switcher, instant navigation.
 
 Uses the system Chromium (`apt-get install chromium`); where none is installed
 these tests skip and say so. .ci/run sets REQUIRE_BROWSER, so in CI they run.
@@ -168,10 +168,12 @@ def axe_options(rules=None) -> dict:
 
 
 def serious(result) -> list[str]:
+    """axe's serious and critical violations: the rule, its first nodes, what axe says."""
+    found = [v for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
     return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}"
-        for v in result.response["violations"]
-        if v["impact"] in ("serious", "critical")
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}, "
+        + v["nodes"][0]["failureSummary"]
+        for v in found
     ]
 
 
@@ -238,24 +240,29 @@ async def check_all(url: str, found: dict, colours: list[str]) -> None:
     paths = PRINT_PAGES + page_paths()  # the longest first
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        context = await browser.new_context(viewport={"width": 1280, "height": 900})
+        viewport = {"width": 1280, "height": 900}
+        context = await browser.new_context(viewport=viewport)
+        dark = await browser.new_context(viewport=viewport, color_scheme="dark")
         await context.grant_permissions(["clipboard-read", "clipboard-write"])
-        await context.route(OTHER_HOSTS, lambda route: route.abort())  # the network is off
+        for each in (context, dark):
+            await each.route(OTHER_HOSTS, lambda route: route.abort())  # the network is off
         clipboard = asyncio.Lock()  # one clipboard: one page copies at a time
 
         async def worker():
             while paths:
                 path = paths.pop(0)
                 found[path] = await check_page(context, url, path, clipboard, path in colours)
+                if path in colours:  # the same page, as a reader whose system is dark sees it
+                    found[path]["dark_axe"] = await check_dark(dark, url + path)
 
         await asyncio.gather(*(worker() for _ in range(WORKERS)))
         await browser.close()
 
 
-async def check_page(context, url: str, path: str, clipboard: asyncio.Lock, colours: bool) -> dict:
+async def check_page(context, url: str, path: str, clipboard: asyncio.Lock, colours: bool = False) -> dict:
     """Open one page and record what its test checks; an exception is recorded too.
     On the pages that show every kind of element and of code (colour_pages), axe also
-    checks the code blocks' colours, and then all colours in the dark scheme."""
+    checks the code blocks' colours."""
     page = await context.new_page()
     page.set_default_timeout(60_000)  # a print page's ~770 formulas take seconds
     problems, requests = [], []
@@ -282,11 +289,6 @@ async def check_page(context, url: str, path: str, clipboard: asyncio.Lock, colo
         else:
             without_code = None if colours else {"exclude": [[CODE]]}
             found["axe"] = await serious_axe_violations(page, context=without_code)
-            if colours:  # what the palette toggle does to the page, without remembering it
-                await page.add_style_tag(content=NO_TRANSITIONS)  # the new colours at once
-                await page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
-                found["dark_axe"] = await serious_axe_violations(page, rules=COLOUR_RULES)
-                await page.evaluate("document.body.setAttribute('data-md-color-scheme', 'default')")
             async with clipboard:
                 await page.bring_to_front()  # reading the clipboard needs the focus
                 found["copied"] = await page.evaluate(COPY_CELLS if "notebooks/" in path else COPY_ALL)
@@ -298,6 +300,21 @@ async def check_page(context, url: str, path: str, clipboard: asyncio.Lock, colo
     finally:
         await page.close()
     return found
+
+
+async def check_dark(dark, url: str) -> list[str]:
+    """The colour rules on a page in the dark scheme (Material's slate), code included."""
+    page = await dark.new_page()
+    try:
+        await page.goto(url, wait_until="load")
+        await page.wait_for_function(MATH_DONE, timeout=15_000)
+        scheme = await page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+        assert scheme == "slate", scheme
+        return await serious_axe_violations(page, rules=COLOUR_RULES)
+    except Exception as error:  # the page's test reports it
+        return [f"{type(error).__name__}: {error}"]
+    finally:
+        await page.close()
 
 
 def test_page_in_a_browser(checked, path):
@@ -374,7 +391,6 @@ def pages_covering_code(site) -> list[str]:
 # kind of token found on the site (discovered in the built site), and two pages that
 # show every other kind of element (tabs, admonitions, tables, links, highlighted lines).
 COLOUR_RULES = ["color-contrast", "link-in-text-block"]
-NO_TRANSITIONS = "*, *::before, *::after { transition: none !important; animation: none !important; }"
 
 
 def colour_pages(site) -> list[str]:
