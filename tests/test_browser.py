@@ -117,15 +117,19 @@ def browser():
         browser.close()
 
 
-def new_page(browser, **options):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
+def listen(page):
+    """Record, on the page (sync or async API), its console errors, page errors and requests."""
     page.problems, page.requests = [], []
     page.on("console", lambda m: m.type == "error" and page.problems.append(f"console: {m.text}"))
     page.on("pageerror", lambda e: page.problems.append(f"pageerror: {e}"))
     page.on("request", lambda r: page.requests.append(r.url))
     return page
+
+
+def new_page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    return listen(context.new_page())
 
 
 @pytest.fixture
@@ -217,7 +221,7 @@ def mkdocs_serve():
 # Pages open at once in the sweep: the 2 cores of the machine CI runs on are busy with
 # two (each page's own scripts, MathJax and axe take a core for a second or more).
 WORKERS = 2
-# Code blocks' text: its colours are checked by test_colours_of_code, not on every page.
+# Code blocks' text: its colours are checked on colour_pages only (see there).
 CODE = ".highlight pre > code"
 
 
@@ -263,13 +267,9 @@ async def check_page(context, url: str, path: str, clipboard: asyncio.Lock, colo
     """Open one page and record what its test checks; an exception is recorded too.
     On the pages that show every kind of element and of code (colour_pages), axe also
     checks the code blocks' colours."""
-    page = await context.new_page()
+    page = listen(await context.new_page())
     page.set_default_timeout(60_000)  # a print page's ~770 formulas take seconds
-    problems, requests = [], []
-    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
-    page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-    page.on("request", lambda r: requests.append(r.url))
-    found = {"problems": problems, "requests": requests}
+    found = {"problems": page.problems, "requests": page.requests}
     name = path.strip("/").replace("/", "_") or "index"
     SHOTS.mkdir(parents=True, exist_ok=True)
     try:
