@@ -3,10 +3,12 @@
 import contextlib
 import functools
 import io
+import re
 
+import pytest
 import torch
 
-from conftest import run_section, section, setup_namespace, snippet_path
+from conftest import DOCS, run_section, section, setup_namespace, snippet_path
 
 
 def namespace(optimizer=None, lesson="optim", dtype=torch.float32) -> dict:
@@ -226,3 +228,36 @@ def test_optimizer_keeps_the_parameters_it_was_given():
     ns["optimizer"].step()
     assert model[2].bias.grad is not None and not model[2].bias.any()
     assert old.grad is None and torch.equal(old, old_values)
+
+
+def load_state_dict_claims(page: str) -> tuple[str, str]:
+    """The call the page's "finish the model first" warning says breaks an optimizer made before it,
+    as (method, keyword): `load_state_dict(..., assign=True)` -> ("load_state_dict", "assign")."""
+    text = (DOCS / page).read_text(encoding="utf-8")
+    calls = set(re.findall(r"`model\.(\w+)\(\.\.\.\)`.*`\1\(\.\.\., (\w+)=True\)`", text))
+    assert len(calls) == 1, calls
+    return calls.pop()
+
+
+@pytest.mark.parametrize("page", ["optim.md", "optim.en.md"])
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_loading_weights_after_creating_the_optimizer(page, optimizer):
+    """The page: load_state_dict copies into the model's own Parameters, so an optimizer created
+    before it still updates the model; with the keyword the page names (assign=True) the model
+    gets new Parameters, which the optimizer does not hold and never moves."""
+    method, keyword = load_state_dict_claims(page)
+    for assign in (False, True):
+        ns = namespace(optimizer)  # the model, then the optimizer, as the lesson does
+        model, opt = ns["model"], ns["optimizer"]
+        saved = {k: v + 0.01 for k, v in model.state_dict().items()}  # other weights to load
+        getattr(model, method)(saved, **({keyword: True} if assign else {}))
+        assert all(torch.equal(p, saved[k]) for k, p in model.named_parameters())
+        one_backward(ns)
+        opt.step()
+        held = [p for group in opt.param_groups for p in group["params"]]
+        same = [p is q for p, q in zip(held, model.parameters())]
+        moved = [not torch.equal(p, saved[k]) for k, p in model.named_parameters()]
+        if assign:
+            assert not any(same) and not any(moved)
+        else:
+            assert all(same) and all(moved)
