@@ -261,3 +261,34 @@ def test_loading_weights_after_creating_the_optimizer(page, optimizer):
             assert not any(same) and not any(moved)
         else:
             assert all(same) and all(moved)
+
+
+def sgd_options_claimed(page: str) -> list[tuple[str, float]]:
+    """The SGD keywords the `set_to_none=False` question says make a zero gradient move a
+    parameter: `momentum=0.9` -> ("momentum", 0.9)."""
+    text = (DOCS / page).read_text(encoding="utf-8")
+    block = text[text.index("set_to_none=False") :]
+    block = block[: block.index("```")]
+    options = re.findall(r"`(momentum|weight_decay)=([\d.e-]+)`", block)
+    assert {name for name, _ in options} == {"momentum", "weight_decay"}, options
+    return [(name, float(value)) for name, value in options]
+
+
+@pytest.mark.parametrize("page", ["optim.md", "optim.en.md"])
+def test_a_zero_gradient_moves_sgd_with_momentum_or_weight_decay(page):
+    """The page: plain SGD doesn't move on a zero gradient; with the momentum or weight decay it
+    names, it does; a .grad of None is still skipped."""
+    for name, value in sgd_options_claimed(page):
+        ns = namespace()
+        model = ns["model"]
+        ns["optimizer"] = optimizer = torch.optim.SGD(model.parameters(), lr=ns["lr"], **{name: value})
+        one_backward(ns)
+        optimizer.step()  # a first step: momentum now has a velocity
+        optimizer.zero_grad(set_to_none=False)
+        before = [p.detach().clone() for p in model.parameters()]
+        optimizer.step()
+        assert all(not torch.equal(p, q) for p, q in zip(model.parameters(), before)), name
+        optimizer.zero_grad()  # None
+        before = [p.detach().clone() for p in model.parameters()]
+        optimizer.step()
+        assert all(torch.equal(p, q) for p, q in zip(model.parameters(), before)), name
