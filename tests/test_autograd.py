@@ -3,8 +3,12 @@
 import contextlib
 import io
 import math
+import re
+import warnings
 
-from conftest import run_section, section, setup_namespace
+import pytest
+
+from conftest import DOCS, run_section, section, setup_namespace
 
 
 def train(drop_zeroing=False):
@@ -42,3 +46,49 @@ def test_same_losses_as_the_tensors_lesson_digit_for_digit():
             ns[name] = ns[name].to("cpu")
         run_section("tensors", "train", ns)
     assert train() == ns["losses"]
+
+
+def reassign_failure(outside_no_grad, keep_zeroing):
+    """Run the page's loop with `w = w - lr * w.grad` in place of `w -= lr * w.grad`:
+    (the step it fails at, "ExceptionType: message")."""
+    ns = setup_namespace("autograd")
+    src = section("autograd", "train")
+    for name in ("w1", "w2"):
+        old = f"{name} -= lr * {name}.grad"
+        assert old in src
+        src = src.replace(old, f"{name} = {name} - lr * {name}.grad")
+        if not keep_zeroing:
+            assert f"{name}.grad.zero_()" in src
+            src = src.replace(f"{name}.grad.zero_()", "pass")
+    if outside_no_grad:
+        assert "with torch.no_grad():" in src
+        src = src.replace("with torch.no_grad():", "if True:")
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # reading a non-leaf's .grad warns
+        with pytest.raises(Exception) as info:
+            exec(compile(src, "snippets/autograd.py:train", "exec"), ns)
+    return ns["t"], f"{info.type.__name__}: {info.value}"
+
+
+def reassign_claims(page):
+    """The errors the page's #reassign section quotes in its prose, each with the step
+    ("step N" / "第 N 步") named last before it."""
+    text = page.read_text(encoding="utf-8")
+    text = text[text.index("{ #reassign }") :]
+    text = text[: text.index("\n## ")]
+    claims, step = set(), None
+    for m in re.finditer(r"step (\d+)|第 (\d+) 步|`(\w+Error: [^`\n]+)`", text):
+        if m.group(3):
+            claims.add((step, m.group(3)))
+        else:
+            step = int(m.group(1) or m.group(2))
+    return claims
+
+
+@pytest.mark.parametrize("page", ["autograd.md", "autograd.en.md"])
+def test_reassigning_the_weights_fails_with_the_errors_the_page_quotes(page):
+    """The page: with the loop's zero_() lines, both `w = w - lr * w.grad` variants fail at
+    step 0 with an AttributeError; without them, outside no_grad gives a TypeError and
+    inside a RuntimeError from backward(), at step 1. Messages and steps are the page's."""
+    runs = {reassign_failure(outside, keep) for outside in (True, False) for keep in (True, False)}
+    assert reassign_claims(DOCS / page) == runs

@@ -4,12 +4,13 @@ import contextlib
 import copy
 import io
 import random
+import re
 import types
 
 import pytest
 import torch
 
-from conftest import run_section, setup_namespace
+from conftest import DOCS, run_section, setup_namespace
 from test_snippets import MIN_FALL, MIN_FALL_EXCEPTIONS
 
 LESSON = "dynamic_graphs"
@@ -27,9 +28,11 @@ def force_depth(ns: dict, k: int) -> None:
 
 
 def train(ns: dict) -> dict:
-    """Run the page's `train` section in `ns` (prints swallowed)."""
-    with contextlib.redirect_stdout(io.StringIO()):
+    """Run the page's `train` section in `ns` (what it prints kept in ns["printed"])."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
         run_section(LESSON, "train", ns)
+    ns["printed"] = out.getvalue()
     return ns
 
 
@@ -319,6 +322,41 @@ def test_final_loss_at_each_depth(trained):
         with torch.no_grad():
             results.append(round(ns["loss_fn"](ns["model"](ns["x"]), ns["y"]).item(), 2))
     assert results == [0.16, 0.29, 0.28, 0.86]
+
+
+LAST_STEP_CLAIM = {
+    "dynamic_graphs.en.md": r"Step (\d+) drew depth (\d), and the loss printed there, ([\d.]+), is the loss"
+    r" before that step's update; the update then brings the depth-\2 loss down to the ([\d.]+) of the table",
+    "dynamic_graphs.md": r"第 (\d+) 步抽到的深度是 (\d)，那一步打印的 ([\d.]+) 是更新之前的损失；"
+    r"这一步更新之后，深度 \2 的损失才降到表中的 ([\d.]+)",
+}
+
+
+def depth_table(text: str) -> dict[int, str]:
+    """The page's table of the loss after training at each depth: {depth: loss as written}."""
+    header, _, row = re.search(r"^\| (?:depth|深度) \$k\$ \|.*\n.*\n.*$", text, re.M).group(0).splitlines()
+    cells = [[c.strip() for c in line.strip("|").split("|")[1:]] for line in (header, row)]
+    return {int(k): v for k, v in zip(*cells, strict=True)}
+
+
+@pytest.mark.parametrize("page", sorted(LAST_STEP_CLAIM))
+def test_the_last_printed_loss_is_before_the_last_update(trained, page):
+    """The page: step 499 drew depth 0 and printed 0.191, the loss before that step's update;
+    after it the depth-0 loss is the table's 0.16. Step, depth and numbers are read from the page."""
+    ns, depths = trained
+    text = (DOCS / page).read_text(encoding="utf-8")
+    step_, depth, printed, after = re.search(LAST_STEP_CLAIM[page], text).groups()
+    step_, depth = int(step_), int(depth)
+    assert after == depth_table(text)[depth]
+    assert depths[step_] == depth
+    last_line = ns["printed"].splitlines()[-1].split()
+    assert int(last_line[0]) == step_ == len(depths) - 1
+    decimals = len(printed.split(".")[1])
+    assert round(float(last_line[1]), decimals) == float(printed) == round(ns["losses"][step_], decimals)
+    force_depth(ns, depth)
+    with torch.no_grad():
+        final = ns["loss_fn"](ns["model"](ns["x"]), ns["y"]).item()
+    assert round(final, len(after.split(".")[1])) == float(after) < float(printed)
 
 
 @pytest.mark.parametrize("k", range(4))

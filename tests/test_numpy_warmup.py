@@ -2,10 +2,13 @@
 
 import contextlib
 import io
+import re
+import tracemalloc
 
 import numpy as np
+import pytest
 
-from conftest import run_section, setup_namespace
+from conftest import DOCS, run_section, setup_namespace
 
 
 def train(lr_factor: float) -> np.ndarray:
@@ -30,3 +33,41 @@ def test_five_times_the_learning_rate_diverges():
     assert losses[1] > 10 * losses[0]
     first_bad = int(np.argmax(~np.isfinite(losses)))
     assert 0 < first_bad < 10 and np.isinf(losses[first_bad]) and np.isnan(losses[-1])
+
+
+def temporary_claim(page: str) -> str:
+    """The expression the paragraph below the update code calls a temporary array."""
+    text = (DOCS / page).read_text(encoding="utf-8")
+    paragraph = re.search(r'snippets/numpy_warmup\.py:update"\n```\n\n(.+)\n', text).group(1)
+    assert "-=" in paragraph
+    named = [
+        m.group(1)
+        for m in re.finditer(r"`([^`]+)`", paragraph)
+        if re.match(r"[^。.]*?(?:temporary|临时)", paragraph[m.end() :])
+    ]
+    return named[0]  # the first code span of the sentence that says "temporary"
+
+
+@pytest.mark.parametrize("page", ["numpy_warmup.md", "numpy_warmup.en.md"])
+def test_minus_equals_keeps_the_buffer_but_the_right_side_is_a_temporary(page):
+    """The page: `-=` updates w1 and w2 in place (same arrays, same buffers), while the expression
+    it names (lr * grad_w1) is a new temporary array as large as w1, made at every step."""
+    expr = temporary_claim(page)
+    ns = setup_namespace("numpy_warmup")
+    ns["losses"], ns["t"] = [], 0
+    with contextlib.redirect_stdout(io.StringIO()):
+        for name in ("forward", "loss", "backward"):
+            run_section("numpy_warmup", name, ns)
+    w1, w2 = ns["w1"], ns["w2"]
+    before = [(id(w), w.ctypes.data, w.copy()) for w in (w1, w2)]
+    tracemalloc.start()
+    run_section("numpy_warmup", "update", ns)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    for (ident, data, old), name in zip(before, ("w1", "w2")):
+        w = ns[name]
+        assert id(w) == ident and w.ctypes.data == data and not np.array_equal(w, old)
+    assert peak >= w1.nbytes  # the update line allocates a w1-sized array
+    temporary = eval(expr, ns)
+    assert temporary.shape == w1.shape and temporary.nbytes == w1.nbytes
+    assert not any(np.shares_memory(temporary, ns[k]) for k in ("w1", "w2", "grad_w1", "grad_w2"))

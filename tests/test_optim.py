@@ -3,10 +3,12 @@
 import contextlib
 import functools
 import io
+import re
 
+import pytest
 import torch
 
-from conftest import run_section, section, setup_namespace, snippet_path
+from conftest import DOCS, run_section, section, setup_namespace, snippet_path
 
 
 def namespace(optimizer=None, lesson="optim", dtype=torch.float32) -> dict:
@@ -226,3 +228,67 @@ def test_optimizer_keeps_the_parameters_it_was_given():
     ns["optimizer"].step()
     assert model[2].bias.grad is not None and not model[2].bias.any()
     assert old.grad is None and torch.equal(old, old_values)
+
+
+def load_state_dict_claims(page: str) -> tuple[str, str]:
+    """The call the page's "finish the model first" warning says breaks an optimizer made before it,
+    as (method, keyword): `load_state_dict(..., assign=True)` -> ("load_state_dict", "assign")."""
+    text = (DOCS / page).read_text(encoding="utf-8")
+    calls = set(re.findall(r"`model\.(\w+)\(\.\.\.\)`.*`\1\(\.\.\., (\w+)=True\)`", text))
+    assert len(calls) == 1, calls
+    return calls.pop()
+
+
+@pytest.mark.parametrize("page", ["optim.md", "optim.en.md"])
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_loading_weights_after_creating_the_optimizer(page, optimizer):
+    """The page: load_state_dict copies into the model's own Parameters, so an optimizer created
+    before it still updates the model; with the keyword the page names (assign=True) the model
+    gets new Parameters, which the optimizer does not hold and never moves."""
+    method, keyword = load_state_dict_claims(page)
+    for assign in (False, True):
+        ns = namespace(optimizer)  # the model, then the optimizer, as the lesson does
+        model, opt = ns["model"], ns["optimizer"]
+        saved = {k: v + 0.01 for k, v in model.state_dict().items()}  # other weights to load
+        getattr(model, method)(saved, **({keyword: True} if assign else {}))
+        assert all(torch.equal(p, saved[k]) for k, p in model.named_parameters())
+        one_backward(ns)
+        opt.step()
+        held = [p for group in opt.param_groups for p in group["params"]]
+        same = [p is q for p, q in zip(held, model.parameters())]
+        moved = [not torch.equal(p, saved[k]) for k, p in model.named_parameters()]
+        if assign:
+            assert not any(same) and not any(moved)
+        else:
+            assert all(same) and all(moved)
+
+
+def sgd_options_claimed(page: str) -> list[tuple[str, float]]:
+    """The SGD keywords the `set_to_none=False` question says make a zero gradient move a
+    parameter: `momentum=0.9` -> ("momentum", 0.9)."""
+    text = (DOCS / page).read_text(encoding="utf-8")
+    block = text[text.index("set_to_none=False") :]
+    block = block[: block.index("```")]
+    options = re.findall(r"`(momentum|weight_decay)=([\d.e-]+)`", block)
+    assert {name for name, _ in options} == {"momentum", "weight_decay"}, options
+    return [(name, float(value)) for name, value in options]
+
+
+@pytest.mark.parametrize("page", ["optim.md", "optim.en.md"])
+def test_a_zero_gradient_moves_sgd_with_momentum_or_weight_decay(page):
+    """The page: plain SGD doesn't move on a zero gradient; with the momentum or weight decay it
+    names, it does; a .grad of None is still skipped."""
+    for name, value in sgd_options_claimed(page):
+        ns = namespace()
+        model = ns["model"]
+        ns["optimizer"] = optimizer = torch.optim.SGD(model.parameters(), lr=ns["lr"], **{name: value})
+        one_backward(ns)
+        optimizer.step()  # a first step: momentum now has a velocity
+        optimizer.zero_grad(set_to_none=False)
+        before = [p.detach().clone() for p in model.parameters()]
+        optimizer.step()
+        assert all(not torch.equal(p, q) for p, q in zip(model.parameters(), before)), name
+        optimizer.zero_grad()  # None
+        before = [p.detach().clone() for p in model.parameters()]
+        optimizer.step()
+        assert all(torch.equal(p, q) for p, q in zip(model.parameters(), before)), name
