@@ -137,6 +137,33 @@ def test_workflows_are_least_privilege_and_pinned():
                     )
 
 
+# What the tests write (screenshots, the list of external links) lands in this folder,
+# git-ignored: it exists only once a test ran, so a fresh clone has none of it.
+PRODUCED = "tests/output/"
+
+
+def is_produced(path: str) -> bool:
+    return path.startswith(PRODUCED)
+
+
+def made_by_a_test(path: str) -> bool:
+    """Some test writes `path`: a test file spells each of its parts below tests/output/ as a
+    string literal (`ROOT / "tests" / "output" / "screenshots"`) and makes the folder itself."""
+    parts = path.removeprefix(PRODUCED).strip("/").split("/")
+    for test in (ROOT / "tests").glob("test_*.py"):
+        if test.name == "test_project.py":
+            continue
+        code = test.read_text(encoding="utf-8")
+        if '"output"' in code and ".mkdir(" in code and all(f'"{part}"' in code for part in parts):
+            return True
+    return False
+
+
+def test_test_output_is_git_ignored():
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert PRODUCED in ignored, f"{PRODUCED} is not in .gitignore"
+
+
 def test_contributing_guides_exist_in_both_languages_and_name_real_files():
     """CONTRIBUTING.md (中文) and CONTRIBUTING.en.md say the same: the same files and commands."""
     guides = [ROOT / "CONTRIBUTING.md", ROOT / "CONTRIBUTING.en.md"]
@@ -148,7 +175,9 @@ def test_contributing_guides_exist_in_both_languages_and_name_real_files():
         )
         real = {p for p in paths if "<" not in p}
         assert real, guide.name
-        missing = [p for p in real if not (ROOT / p).exists()]
+        missing = [p for p in real if not (ROOT / p).exists() and not is_produced(p)]
         assert not missing, f"{guide.name} names files that do not exist: {missing}"
+        unmade = [p for p in real if is_produced(p) and not made_by_a_test(p)]
+        assert not unmade, f"{guide.name} names output that no test makes: {unmade}"
         named.append((paths, set(re.findall(r"^(?:python|pip|mkdocs|NOTEBOOK_EXECUTE)[^\n#]*", text, re.M))))
     assert named[0] == named[1], "the two guides differ in the files or commands they name"
