@@ -183,3 +183,21 @@ def site_url(built_site):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{port}/"
     server.shutdown()
+
+
+# The site lane (`python -m pytest -m site`): every test that builds the site or reads the
+# built one. These files build it (the `built_site` fixture, or `mkdocs build` of their own);
+# any other test that asks for `built_site` or `site_url` joins them. The rest is the quick
+# lane (`python -m pytest -m "not site"`): snippets, gradients, docs <-> snippets, claims.
+SITE_TEST_FILES = {"test_site.py", "test_browser.py", "test_links.py", "test_notebooks.py"}
+SITE_FIXTURES = {"built_site", "site_url"}
+
+
+def needs_the_site(item) -> bool:
+    return item.path.name in SITE_TEST_FILES or bool(SITE_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if needs_the_site(item):
+            item.add_marker(pytest.mark.site)

@@ -85,7 +85,7 @@ def test_every_internal_link_and_anchor_resolves(site_url, tmp_path):
             if "outside of the domain filter" in r["infostring"] and r["url"].startswith(("http:", "https:"))
         }
     )
-    OUTPUT.mkdir(exist_ok=True)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
     (OUTPUT / "external-links.txt").write_text("\n".join(external) + "\n", encoding="utf-8")
     assert not broken, "\n".join(broken)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

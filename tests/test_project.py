@@ -137,6 +137,33 @@ def test_workflows_are_least_privilege_and_pinned():
                     )
 
 
+# What the tests write (screenshots, the list of external links) lands in this folder,
+# git-ignored: it exists only once a test ran, so a fresh clone has none of it.
+PRODUCED = "tests/output/"
+
+
+def is_produced(path: str) -> bool:
+    return path.startswith(PRODUCED)
+
+
+def made_by_a_test(path: str) -> bool:
+    """Some test writes `path`: a test file spells each of its parts below tests/output/ as a
+    string literal (`ROOT / "tests" / "output" / "screenshots"`) and makes the folder itself."""
+    parts = path.removeprefix(PRODUCED).strip("/").split("/")
+    for test in (ROOT / "tests").glob("test_*.py"):
+        if test.name == "test_project.py":
+            continue
+        code = test.read_text(encoding="utf-8")
+        if '"output"' in code and ".mkdir(" in code and all(f'"{part}"' in code for part in parts):
+            return True
+    return False
+
+
+def test_test_output_is_git_ignored():
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert PRODUCED in ignored, f"{PRODUCED} is not in .gitignore"
+
+
 def test_contributing_guides_exist_in_both_languages_and_name_real_files():
     """CONTRIBUTING.md (中文) and CONTRIBUTING.en.md say the same: the same files and commands."""
     guides = [ROOT / "CONTRIBUTING.md", ROOT / "CONTRIBUTING.en.md"]
@@ -148,7 +175,42 @@ def test_contributing_guides_exist_in_both_languages_and_name_real_files():
         )
         real = {p for p in paths if "<" not in p}
         assert real, guide.name
-        missing = [p for p in real if not (ROOT / p).exists()]
+        missing = [p for p in real if not (ROOT / p).exists() and not is_produced(p)]
         assert not missing, f"{guide.name} names files that do not exist: {missing}"
+        unmade = [p for p in real if is_produced(p) and not made_by_a_test(p)]
+        assert not unmade, f"{guide.name} names output that no test makes: {unmade}"
         named.append((paths, set(re.findall(r"^(?:python|pip|mkdocs|NOTEBOOK_EXECUTE)[^\n#]*", text, re.M))))
     assert named[0] == named[1], "the two guides differ in the files or commands they name"
+
+
+def test_every_test_that_runs_mkdocs_is_in_the_site_lane():
+    """The quick lane (`-m "not site"`) never builds the site: a test file that runs mkdocs
+    itself is one of conftest's SITE_TEST_FILES (those asking for `built_site` are marked anyway)."""
+    from conftest import SITE_TEST_FILES
+
+    # `[sys.executable, "-m", "mkdocs", ...]`, or mkdocs's own build/serve in-process
+    runs_mkdocs = re.compile(r"""["']-m["'],\s*["']mkdocs["']|\bmkdocs\.commands\b""")
+    quick = [
+        test.name
+        for test in (ROOT / "tests").glob("test_*.py")
+        if test.name not in SITE_TEST_FILES | {"test_project.py"}  # this file only names the pattern
+        and runs_mkdocs.search(test.read_text(encoding="utf-8"))
+    ]
+    assert not quick, f"these run mkdocs but are not in the site lane (tests/conftest.py): {quick}"
+
+
+def test_tests_using_the_built_site_are_in_the_site_lane():
+    """conftest marks `site` every test of a SITE_TEST_FILES file and any test whose fixtures
+    (directly or through another fixture) include `built_site` or `site_url`."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from conftest import SITE_TEST_FILES, needs_the_site
+
+    def item(name, *fixtures):
+        return SimpleNamespace(path=Path("tests") / name, fixturenames=list(fixtures))
+
+    assert all(needs_the_site(item(name, "tmp_path")) for name in SITE_TEST_FILES)
+    assert needs_the_site(item("test_docs.py", "site", "built_site", "tmp_path_factory"))
+    assert needs_the_site(item("test_docs.py", "site_url"))
+    assert not needs_the_site(item("test_docs.py", "page", "tmp_path"))
