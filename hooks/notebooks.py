@@ -339,8 +339,7 @@ def on_post_build(config):
         else:
             source = jupytext.read(snippet)
         notebook = notebook_path(snippet, executing()).parent / language / f"{name}.ipynb"
-        if not notebook.exists():
-            write(in_language(source, language), notebook)
+        write(in_language(source, language), notebook)  # each build: a few ms
         written = Path(page.file.abs_dest_path)
         folder = written.parent
         written.write_text(
