@@ -1,29 +1,25 @@
 """Every snippet is also a notebook page, in each language: run at build time, with its outputs.
 
-The snippets are jupytext "percent" scripts (`# %%` starts a cell), so the notebook is
-the snippet file itself. Its text cells come in pairs, `# %% [markdown] lang="zh"` then
-`# %% [markdown] lang="en"`: each language's page and .ipynb download keep the text cells
-of their language (and any without `lang`); the code cells are shared. The story of a
-build, in the order this file tells it:
+The snippets are jupytext "percent" scripts (`# %%` starts a cell), so the notebook is the
+snippet itself. Its text cells come in pairs, `# %% [markdown] lang="zh"` and then the same
+in English, `lang="en"`; the code cells are shared. A build, in the order of this file:
 
-1. on_config: start running, in a thread, every snippet not in the cache (.cache/notebooks/,
-   keyed on the snippet's content): all of them in one kernel, one after another, so
-   `import torch` happens once (3.5 s on a 2-core machine). The kernel's 20 s of work then
-   overlap the whole build, both languages, instead of coming before it.
-2. on_files: add a page `notebooks/<lesson>.md` for every `snippets/<lesson>.py`, with
-   nothing but a placeholder for its cells.
-3. on_page_content: put a header above the placeholder: the lesson page, the downloads,
-   Colab. The page stays out of the search index (the lesson page holds the same code,
-   explained), which is what lets its content change after the index is written.
+1. on_config: start running, in a thread, every snippet not yet in the cache (.cache/
+   notebooks/, keyed on the snippet's content): all in one kernel, one after another, so
+   `import torch` happens once. The kernel's 20 s (2 cores) overlap the whole build, both
+   languages, instead of coming before it. (mkdocs-jupyter's `execute: true` starts a
+   kernel per notebook and waits seconds for each to shut down: a cold build took a minute.)
+2. on_files: add a page `notebooks/<lesson>.md` for every `snippets/<lesson>.py`, whose
+   content is a placeholder for its cells.
+3. on_page_content: put a header above it (the lesson page, the downloads, Colab), in the
+   page's language; keep the page out of the search index (the lesson page has the same
+   code, explained), which is what lets its content change after the index is written.
 4. on_post_build, at the end of each language's build: wait for each notebook to have run,
-   keep the text cells of the page's language, render it with mkdocs-jupyter's converter,
-   put the cells into the written page in place of the placeholder, and the .ipynb and the
-   .py next to it as the downloads. A cell that raises fails the build.
-   NOTEBOOK_EXECUTE=false (for editing) shows the cells without running them.
+   keep the text cells of the page's language, render it, put the cells into the written
+   page in place of the placeholder, and the .ipynb and the .py next to it as downloads.
 
-We run the notebooks here rather than with mkdocs-jupyter's `execute: true`, which starts
-a kernel per notebook and waits seconds for each to shut down: a cold build took a minute.
-Covered by tests/test_notebooks.py.
+A cell that raises fails the build. NOTEBOOK_EXECUTE=false (for editing) shows the cells
+without running them. Covered by tests/test_notebooks.py.
 """
 
 import copy
@@ -44,16 +40,16 @@ from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 from mkdocs_jupyter.convert import nb2html
 
-# What this hook relies on in the plugins around it (pinned in pyproject.toml):
+# What this hook relies on in the plugins around it (versions pinned in pyproject.toml):
 # - mkdocs-static-i18n 1.3 builds the default language (中文) first; its on_post_build
 #   (priority -100) then runs the English build, every event of this hook included, with
-#   config.theme["language"] set to "en". It keeps only pages whose source lies in docs/,
-#   and the English build falls back to the 中文 page where no `.en.md` exists.
-#   So the pages are added before it (-50), and get their placeholder after it (-150).
-# - mkdocs-jupyter 0.26: only its converter, nb2html, with the options below (its
-#   template gives the cells the classes stylesheets/notebook.css styles).
-I18N_BEFORE, I18N_AFTER = -50, -150
-RENDER = {"no_prompt": True, "highlight_extra_classes": "highlight"}  # Material's code colours; no "In [1]:"
+#   config.theme["language"] = "en". It keeps only the pages whose source lies in docs/;
+#   the English build falls back to the 中文 page where there is no `.en.md`. So the pages
+#   are added before it, and given their content after it.
+# - mkdocs-jupyter 0.26: its converter only (no plugin entry in mkdocs.yml). Its template
+#   gives the cells the classes that stylesheets/notebook.css styles.
+BEFORE_I18N, AFTER_I18N, AFTER_I18N_BUILDS = -50, -150, -200
+RENDER = {"no_prompt": True, "highlight_extra_classes": "highlight"}  # no "In [1]:"; Material's colours
 
 ROOT = Path(__file__).resolve().parent.parent
 SNIPPETS = ROOT / "snippets"
@@ -61,12 +57,10 @@ CACHE = ROOT / ".cache" / "notebooks"
 DEST = "notebooks"  # snippets/<lesson>.py -> the page notebooks/<lesson>/
 
 # The kernel computes on one CPU thread. These small networks run no slower for it, and it
-# leaves the other cores to the build (with torch's two threads on a 2-core machine, a cold
+# leaves the other core to the build (with torch's two threads on a 2-core machine, a cold
 # build took 35 s instead of 25). And the pages show the same numbers however many cores
 # the machine that builds them has: with more threads, torch's sums split differently.
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-MARKER = re.compile(r"\s*# --8<-- ")
 
 
 def executing() -> bool:
@@ -76,34 +70,29 @@ def executing() -> bool:
 def notebook_path(snippet: Path, execute: bool) -> Path:
     """Where the snippet's notebook is cached: keyed on its content and how it runs."""
     how = f"execute={execute} {ONE_THREAD}".encode()
-    key = hashlib.sha256(snippet.read_bytes() + how).hexdigest()[:16]
-    return CACHE / key / f"{snippet.stem}.ipynb"
+    return CACHE / hashlib.sha256(snippet.read_bytes() + how).hexdigest()[:16] / f"{snippet.stem}.ipynb"
 
 
-def as_notebook(snippet: Path, lang: str | None = None):
-    """The snippet as a notebook, without the `# --8<--` lines that mark the pages' sections;
-    with `lang`, only the text cells in that language (or in none)."""
-    return in_language(jupytext.read(snippet), lang) if lang else _without_markers(jupytext.read(snippet))
-
-
-def _without_markers(notebook):
+def as_notebook(snippet: Path):
+    """The snippet as a notebook, without the `# --8<--` lines that mark the pages' sections."""
+    notebook = jupytext.read(snippet)
     for cell in notebook.cells:
-        cell.source = "\n".join(line for line in cell.source.split("\n") if not MARKER.match(line))
+        cell.source = "\n".join(line for line in cell.source.split("\n") if "# --8<-- " not in line)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return notebook
 
 
 def in_language(notebook, lang: str):
-    """The notebook as a reader of `lang` gets it."""
-    notebook = _without_markers(copy.deepcopy(notebook))
+    """The notebook for a reader of `lang`: the text cells in that language (or in none)."""
+    notebook = copy.deepcopy(notebook)
     notebook.cells = [cell for cell in notebook.cells if cell.metadata.pop("lang", lang) == lang]
     return notebook
 
 
-# 1. Running the snippets ---------------------------------------------------------------
+# 1. Running the snippets -------------------------------------------------------------------
 
-# Before each snippet: delete every name the previous snippets defined, so each runs in
-# the namespace a fresh `python snippets/<lesson>.py` has. What `%reset -f` does to the
+# Before each snippet: delete every name the previous snippets defined, so each runs in the
+# namespace a fresh `python snippets/<lesson>.py` has. What `%reset -f` does to the
 # namespace, without its gc.collect() (0.5 s each time once torch is imported).
 RESET = (
     "[get_ipython().user_ns.pop(name) for name in list(get_ipython().user_ns)"
@@ -113,14 +102,13 @@ RESET = (
 
 def run_notebooks(snippets: list[Path], targets: list[Path]) -> None:
     """Run each snippet as a notebook, one after another, in one kernel started in the
-    repository root (as `python snippets/<lesson>.py` runs), and write each as soon as it
-    has run, with the text cells of every language."""
+    repository root (as `python snippets/<lesson>.py` runs); write each once it has run."""
     import nbclient
     from jupyter_client import KernelManager
 
     kernel = KernelManager(kernel_name="python3")
-    # The kernel's own log (e.g. ipykernel's warning that it talks TCP on 127.0.0.1) goes
-    # to a file, not into the build's output; it is shown only if a notebook fails.
+    # The kernel's own log (e.g. ipykernel's warning that it talks TCP on 127.0.0.1) goes to
+    # a file, not into the build's output; it is shown only if a notebook fails.
     with tempfile.TemporaryFile("w+") as log:
         kernel.start_kernel(cwd=str(ROOT), stderr=log, env={**os.environ, **ONE_THREAD})
         try:
@@ -160,17 +148,18 @@ def write(notebook, target: Path) -> None:
 
 
 class Run(threading.Thread):
-    """run_notebooks while MkDocs builds. The thread mostly waits for the kernel, another
-    process; daemon: a build that fails does not wait for the rest of the snippets."""
+    """run_notebooks while MkDocs builds. The thread mostly waits for the kernel (another
+    process). A daemon: a build that fails does not wait for the rest of the snippets."""
 
     def __init__(self, snippets: list[Path]):
         super().__init__(daemon=True)
-        self.snippets, self.error, self.reported = snippets, None, False
+        self.snippets, self.targets = snippets, [notebook_path(s, True) for s in snippets]
+        self.error, self.reported = None, False
         self.start()
 
     def run(self):
         try:
-            run_notebooks(self.snippets, [notebook_path(s, True) for s in self.snippets])
+            run_notebooks(self.snippets, self.targets)
         except Exception as error:
             self.error = error
 
@@ -190,16 +179,18 @@ running: Run | None = None
 
 
 def on_config(config):
-    """As early as the build allows. (i18n's English build, inside the 中文 one, comes here
-    too, and finds the snippets running.)"""
+    """As early as the build allows. (i18n's English build, which runs inside the 中文 one,
+    comes here too, and finds its snippets running.)"""
     global running
     missing = [s for s in sorted(SNIPPETS.glob("*.py")) if not notebook_path(s, True).exists()]
-    if not executing() or not missing:
-        return config
     ongoing = running is not None and (running.is_alive() or (running.error and not running.reported))
-    if not (ongoing and set(missing) <= set(running.snippets)):
-        if running is not None:  # mkdocs serve: an earlier build's run, ended or stale
-            running.join()
+    if (
+        executing()
+        and missing
+        and not (ongoing and {notebook_path(s, True) for s in missing} <= set(running.targets))
+    ):
+        if running is not None:
+            running.join()  # mkdocs serve: an earlier build's run, ended or stale
         running = Run(missing)
     return config
 
@@ -211,9 +202,9 @@ def on_env(env, config, files):
     return env
 
 
-# 2. The pages --------------------------------------------------------------------------
+# 2. The pages, with a placeholder for their cells --------------------------------------------
 
-CELLS = "<!-- notebook cells -->"  # the placeholder, replaced in the written page
+CELLS = "<!-- notebook cells -->"
 
 
 def lesson_of(file) -> str | None:
@@ -222,8 +213,8 @@ def lesson_of(file) -> str | None:
     return m.group(1) if m else None
 
 
-@event_priority(I18N_BEFORE)
-def add_notebook_pages(files, config):
+@event_priority(BEFORE_I18N)
+def add_pages(files, config):
     for path in sorted(SNIPPETS.glob("*.py")):
         files.append(
             File(f"{DEST}/{path.stem}.md", config.docs_dir, config.site_dir, config.use_directory_urls)
@@ -231,7 +222,7 @@ def add_notebook_pages(files, config):
     return files
 
 
-@event_priority(I18N_AFTER)
+@event_priority(AFTER_I18N)
 def with_placeholder(files, config):
     for file in files:
         if lesson_of(file):
@@ -239,13 +230,13 @@ def with_placeholder(files, config):
     return files
 
 
-on_files = CombinedEvent(add_notebook_pages, with_placeholder)
+on_files = CombinedEvent(add_pages, with_placeholder)
 
 
-# 3. The header -------------------------------------------------------------------------
+# 3. The header ------------------------------------------------------------------------------
 
-# In the page's language. {lesson}: the lesson page's URL, relative to the notebook page;
-# {name}: the lesson's name; {colab}: the Colab button.
+# {lesson}: the lesson page's URL, relative to the notebook page; {name}: the lesson's name;
+# {colab}: the Colab button.
 HEADER = {
     "zh": (
         '<div class="admonition info notebook-header">'
@@ -270,7 +261,7 @@ HEADER = {
 }
 COLAB = {"zh": "在 Colab 中打开", "en": "Open in Colab"}
 
-pending: list = []  # the notebook pages written in this build (and, in the 中文 one, the English)
+pending: list = []  # (page, language) of the notebook pages of this build, and of the English
 
 
 def on_page_content(html: str, page, config, files) -> str:
@@ -286,67 +277,64 @@ def on_page_content(html: str, page, config, files) -> str:
     colab = ""
     github = re.fullmatch(r"https://github\.com/([^/]+/[^/]+?)/?", config.repo_url or "")
     if github:
-        url = f"https://colab.research.google.com/github/{github.group(1)}/blob/{config.extra['colab_branch']}/{name}.ipynb"
+        # The notebooks branch (.github/workflows/pages.yml) holds the .ipynb files as the site
+        # does: 中文 at its root, English in en/.
+        path = page.url.removesuffix(f"{DEST}/{name}/") + f"{name}.ipynb"
+        url = f"https://colab.research.google.com/github/{github.group(1)}/blob/{config.extra['colab_branch']}/{path}"
         colab = f' <a class="md-button" href="{url}">{COLAB[language]}</a>'
     if page.edit_url:  # edit the snippet, not docs/notebooks/<lesson>.md (which doesn't exist)
         page.edit_url = f"{config.repo_url.rstrip('/')}/edit/main/snippets/{name}.py"
-    header = HEADER[language].format(name=name, lesson=get_relative_url(lesson.url, page.url), colab=colab)
-    return header + CELLS
+    return (
+        HEADER[language].format(name=name, lesson=get_relative_url(lesson.url, page.url), colab=colab) + CELLS
+    )
 
 
-# 4. The cells, once the notebooks have run ---------------------------------------------
+# 4. The cells, once the notebooks have run ------------------------------------------------
 
-# What nbconvert's template inlines: <style> blocks (JupyterLab's whole stylesheet, 590 KB
-# a page; stylesheets/notebook.css styles the cells instead, in both palettes) and <script>
-# blocks (a copy-button element and a MathJax 2 loader).
-INLINED = re.compile(r"<(style|script)\b[^>]*>.*?</\1>", re.S)
-# Its copy button (whose script we drop) and the hidden copy of each cell's source.
-COPY_WIDGET = re.compile(
-    r'<div class="zeroclipboard-container">.*?</clipboard-copy>\s*</div>'
+# What nbconvert's template inlines: <style> blocks (JupyterLab's whole stylesheet, 590 KB a
+# page; stylesheets/notebook.css styles the cells in both palettes instead) and <script>
+# blocks (a copy-button element and a MathJax 2 loader); its copy button, and the hidden
+# copy of each cell's source it copies from.
+INLINED = re.compile(
+    r"<(style|script)\b[^>]*>.*?</\1>"
+    r'|<div class="zeroclipboard-container">.*?</clipboard-copy>\s*</div>'
     r'|<div class="clipboard-copy-txt"[^>]*>.*?</div>',
     re.S,
 )
-# A code cell's <pre>: wrapped in <code> it is a code block to Material, which gives it
-# its copy button (content.code.copy), as on every other page.
+# A code cell's <pre>: wrapped in <code> it is a code block to Material, which gives it its
+# copy button (content.code.copy), as on every other page.
 CODE_CELL = re.compile(r'(<div class="highlight-ipynb[^"]*"><pre>)<span></span>(.*?)</pre>', re.S)
 
 
 def cells(notebook: Path) -> str:
-    """The notebook's cells as our pages show them, cached next to it (keyed on this file)."""
-    key = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
-    cached = notebook.with_name(f"{notebook.stem}.{key}.html")
+    """The notebook's cells as our pages show them; cached next to it, keyed on this file."""
+    cached = notebook.with_suffix(f".{hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]}.html")
     if not cached.exists():
-        html = COPY_WIDGET.sub("", INLINED.sub("", nb2html(str(notebook), **RENDER)))
-        # nbconvert's cell ids ("cell-id=1a2b") end up in the CSS selector of Material's
-        # copy button, where "=" is invalid: the button would copy nothing.
+        html = INLINED.sub("", nb2html(str(notebook), **RENDER))
+        # nbconvert's cell ids ("cell-id=1a2b") end up in the CSS selector of Material's copy
+        # button, where "=" is invalid: the button would copy nothing.
         html = CODE_CELL.sub(r"\1<code>\2</code></pre>", html.replace('id="cell-id=', 'id="cell-'))
         cached.with_suffix(".partial").write_text(html, encoding="utf-8")
         cached.with_suffix(".partial").replace(cached)
     return cached.read_text(encoding="utf-8")
 
 
-@event_priority(-200)  # after i18n (-100), whose on_post_build runs the English build
+@event_priority(AFTER_I18N_BUILDS)
 def on_post_build(config):
     while pending:
         page, language = pending.pop(0)
-        name = lesson_of(page.file)
-        snippet = SNIPPETS / f"{name}.py"
-        if executing():
-            source = notebook_path(snippet, True)
-            if running is not None:
-                running.wait_for(source)
-            source = nbformat.read(source, as_version=4)
-        else:
-            source = jupytext.read(snippet)
-        notebook = notebook_path(snippet, executing()).parent / language / f"{name}.ipynb"
-        write(in_language(source, language), notebook)  # each build: a few ms
+        snippet = SNIPPETS / f"{lesson_of(page.file)}.py"
+        ran = notebook_path(snippet, executing())
+        if executing() and running is not None:
+            running.wait_for(ran)
+        notebook = ran.parent / language / ran.name
+        write(in_language(nbformat.read(ran, 4) if executing() else as_notebook(snippet), language), notebook)
         written = Path(page.file.abs_dest_path)
-        folder = written.parent
         written.write_text(
             written.read_text(encoding="utf-8").replace(CELLS, cells(notebook), 1), encoding="utf-8"
         )
-        shutil.copyfile(notebook, folder / f"{name}.ipynb")
-        shutil.copyfile(snippet, folder / f"{name}.py")
+        shutil.copyfile(notebook, written.parent / notebook.name)
+        shutil.copyfile(snippet, written.parent / snippet.name)
 
 
 def on_build_error(error):

@@ -167,7 +167,8 @@ def test_downloads(site, lesson, lang, prefix):
 @pytest.mark.parametrize("lang,prefix", LANGS)
 def test_colab_link_opens_the_notebook_from_github(site, lang, prefix):
     """Colab opens .ipynb files from GitHub only: the link names the branch the Pages
-    workflow publishes the built notebooks to, and the repository in repo_url."""
+    workflow publishes the built notebooks to, and the repository in repo_url; and the
+    workflow publishes each language's (.github/workflows/pages.yml)."""
     import yaml
 
     class Loader(yaml.SafeLoader):
@@ -181,11 +182,17 @@ def test_colab_link_opens_the_notebook_from_github(site, lang, prefix):
     )
     config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)
     repo = re.fullmatch(r"https://github\.com/([^/]+/[^/]+?)/?", config["repo_url"]).group(1)
+    workflow = (ROOT / ".github" / "workflows" / "pages.yml").read_text(encoding="utf-8")
+    assert f"site/{prefix}notebooks/*/*.ipynb" in workflow
+    assert f"cp notebooks/{prefix}notebooks/*/*.ipynb branch/{prefix}\n" in workflow
     for lesson in LESSONS:
         soup = BeautifulSoup(notebook_page(site, prefix, lesson).read_text(encoding="utf-8"), "html.parser")
         colab = [a["href"] for a in soup.select(".notebook-header a") if "colab" in a["href"]]
         branch = config["extra"]["colab_branch"]
-        assert colab == [f"https://colab.research.google.com/github/{repo}/blob/{branch}/{lesson}.ipynb"]
+        # The branch holds the notebooks as the site does: 中文 at its root, English in en/
+        assert colab == [
+            f"https://colab.research.google.com/github/{repo}/blob/{branch}/{prefix}{lesson}.ipynb"
+        ]
 
 
 def copy_project(tmp_path):
