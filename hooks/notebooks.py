@@ -43,9 +43,9 @@ from mkdocs_jupyter.convert import nb2html
 # What this hook relies on in the plugins around it (versions pinned in pyproject.toml):
 # - mkdocs-static-i18n 1.3 builds the default language (中文) first; its on_post_build
 #   (priority -100) then runs the English build, every event of this hook included, with
-#   config.theme["language"] = "en". It keeps only the pages whose source lies in docs/;
-#   the English build falls back to the 中文 page where there is no `.en.md`. So the pages
-#   are added before it, and given their content after it.
+#   config.theme["language"] = "en" and page URLs that start with "en/". It keeps only the
+#   pages whose source lies in docs/, and gives the English build the 中文 page where there
+#   is no `.en.md`. So the pages are added before it, and given their content after it.
 # - mkdocs-jupyter 0.26: its converter only (no plugin entry in mkdocs.yml). Its template
 #   gives the cells the classes that stylesheets/notebook.css styles.
 BEFORE_I18N, AFTER_I18N, AFTER_I18N_BUILDS = -50, -150, -200
