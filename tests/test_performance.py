@@ -453,17 +453,69 @@ def table_rows() -> dict[str, list[str]]:
 
 
 ROWS = table_rows()
+PLACEHOLDER = re.compile(r"<!-- bench-table: (\w+) -->")
+
+
+def rendered(lang: str) -> str:
+    """The page's Markdown as the build has it: each table placeholder replaced by the hook."""
+    return plots.tables(TEXT[lang], lang, DATA)
+
+
+def test_the_pages_hold_no_table_of_the_data_only_its_placeholders():
+    """Both languages ask for the same tables in the same order; none is typed in by hand."""
+    assert PLACEHOLDER.findall(TEXT["zh"]) == PLACEHOLDER.findall(TEXT["en"]) == list(ROWS)
+    for lang, text in TEXT.items():
+        typed = [line for line in text.splitlines() if line.strip().startswith("| `")]
+        assert not typed, f"{lang}: a table row typed into the page:\n" + "\n".join(typed)
 
 
 @pytest.mark.parametrize("lang", PAGES)
 def test_tables_hold_the_data_row_for_row(lang):
-    lines = [line.strip() for line in TEXT[lang].splitlines()]
+    lines = [line.strip() for line in rendered(lang).splitlines()]
     for kind, rows in ROWS.items():
         missing = [row for row in rows if row not in lines]
         assert not missing, f"{kind} table: rows missing or different:\n" + "\n".join(missing)
     expected = {row for rows in ROWS.values() for row in rows}
     stale = [line for line in lines if line.startswith("| `") and line not in expected]
     assert not stale, "table rows not from the data:\n" + "\n".join(stale)
+
+
+@pytest.mark.parametrize("lang", PAGES)
+def test_table_headers_are_in_the_pages_language(lang):
+    other = {"zh": "en", "en": "zh"}[lang]
+    headers = [
+        line for line in rendered(lang).splitlines() if line.strip().startswith("| ") and "---" not in line
+    ]
+    for name in ROWS:
+        mine, theirs = plots.HEADERS[name][lang], plots.HEADERS[name][other]
+        assert "| " + " | ".join(mine) + " |" in [h.strip() for h in headers], name
+        assert len(mine) == len(theirs) and mine != theirs, name
+
+
+@pytest.mark.parametrize("lang", PAGES)
+def test_built_page_shows_the_tables_of_the_data(built_site, lang):
+    """The built page's tables, cell for cell, are the data's: one table per placeholder,
+    in order, each row as table_rows() makes it from bench/results.json."""
+    from bs4 import BeautifulSoup
+
+    site, done, _ = built_site
+    assert done.returncode == 0, done.stderr[-3000:]
+    html = (site / ("en/" if lang == "en" else "") / "performance" / "index.html").read_text(encoding="utf-8")
+    soup = BeautifulSoup(html, "html.parser").find("article")
+
+    def text(cell) -> str:
+        return (
+            f"`{cell.get_text()}`"
+            if cell.find("code") and cell.get_text() == cell.code.get_text()
+            else cell.get_text()
+        )
+
+    shown = [
+        [cells(*(text(td) for td in tr.find_all("td"))) for tr in table.tbody.find_all("tr")]
+        for table in soup.find_all("table")
+        if table.tbody and table.find("td").find("code")  # the FLOP table's rows start with math
+    ]
+    assert shown == list(ROWS.values())
 
 
 # -- the page's prose ---------------------------------------------------------------------------------
@@ -476,6 +528,7 @@ FACTS = facts()
 def prose(text: str) -> str:
     """The page without code, math, link targets, ids, and the rows checked above."""
     text = re.sub(r"^([ \t]*)(```+).*?^\1\2[ \t]*$", "", text, flags=re.M | re.S)
+    text = PLACEHOLDER.sub("", text)
     text = re.sub(r"\$\$.*?\$\$", "", text, flags=re.S)
     text = re.sub(r"\$[^$\n]+\$", "", text)
     text = "\n".join(
