@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))  # bench's modules import each other by 
 flops = module(ROOT / "bench" / "flops.py")
 lessons = module(ROOT / "bench" / "lessons.py")
 run = module(ROOT / "bench" / "run.py")
+project = module(ROOT / "bench" / "project.py")
 plots = module(ROOT / "hooks" / "bench_plots.py")
 
 DATA = json.loads(RESULTS.read_text(encoding="utf-8"))
@@ -131,6 +132,32 @@ def test_quick_run_writes_a_valid_file(tmp_path):
     data = json.loads(out.read_text(encoding="utf-8"))
     check_results(data)
     assert data["settings"]["quick"]
+
+
+# -- the project's own speed: bench/project.py, not the lesson's benchmark -------------------
+def test_project_timing_is_a_script_of_its_own():
+    """bench/run.py measures the lessons only; bench/project.py the tests and the build."""
+    assert (
+        "--project"
+        not in subprocess.run(
+            [sys.executable, "bench/run.py", "--help"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
+    )
+    assert "project" not in DATA
+
+
+def test_first_visit_weighs_the_page_and_what_it_loads(tmp_path):
+    (tmp_path / "index.html").write_text(
+        '<link rel="stylesheet" href="a.css"><script src="b.js"></script><img src="c.svg">'
+        '<script src="https://elsewhere.example/x.js"></script>',
+        encoding="utf-8",
+    )
+    (tmp_path / "a.css").write_text("@font-face { src: url(f.woff2) }", encoding="utf-8")
+    for name in ("b.js", "c.svg", "f.woff2"):
+        (tmp_path / name).write_text(name * 10, encoding="utf-8")
+    visit = project.first_visit(tmp_path)
+    assert visit["files"] == 5  # the page, its CSS, script, image and the CSS's font; not another host's
+    assert visit["bytes"] == sum(f.stat().st_size for f in tmp_path.iterdir())
 
 
 # -- the benchmark times the lessons' own code -----------------------------------------------
@@ -380,6 +407,11 @@ def facts() -> dict[str, str]:
             sum(r["flops"] for r in small) / sum(r["us"] for r in small) / 1e3
         )
         out[f"{key}_update_us"] = us(update["us"])
+        # how close the large products come to the peak of their own library, dtype, thread count
+        lib, dtype = ("numpy", "float64") if key == "numpy" else ("torch", "float32")
+        rate = sum(r["flops"] for r in big) / sum(r["us"] for r in big) / 1e3
+        out[f"{key}_peak"] = gflops(peak(dtype, every, lib))
+        out[f"{key}_big_share_of_peak"] = f"{100 * rate / peak(dtype, every, lib):.0f}"
     autograd = profile("autograd", "float32")
     out["backward_us"] = us(autograd["loss.backward()"]["us"])
     hand = [r for code, r in torch32.items() if code.startswith(("grad_", "grad_h["))]
@@ -407,6 +439,11 @@ def facts() -> dict[str, str]:
     here = next(p for p in cpu if (p["N"], p["H"]) == (f["N"], f["H"]))
     largest = max(cpu, key=lambda p: p["flops"])
     out["sweep_here_ms"] = ms(here["step_s"])
+    out["sweep_here_steps"] = str(here["steps"])
+    # the same step in the loop table: autograd, float32, all threads, per step
+    same = loop(lesson="autograd", impl="lesson", dtype="float32", threads=every)
+    out["loop_step_ms"] = ms(same["min_s"] / same["steps"])
+    out["loop_median_step_ms"] = ms(same["median_s"] / same["steps"])
     out["sweep_here_gflops"] = gflops(here["flops"] / here["step_s"] / 1e9)
     out["sweep_largest_gflops"] = gflops(largest["flops"] / largest["step_s"] / 1e9)
     out["sweep_best_gflops"] = gflops(max(p["flops"] / p["step_s"] for p in cpu) / 1e9)
