@@ -7,11 +7,11 @@ each run: `assets/plots/lr_sweep-zh.svg` and `lr_sweep-en.svg`, labelled in each
 on white (readable in both palettes). Text stays text in the SVG: no font to embed.
 
 The sweep (11 runs of 500 steps, about 5 s on one CPU thread) runs in a process of its
-own, started in on_config, while MkDocs builds the site: on_files gives each language a
-stand-in SVG, and on_post_build writes the plot over it. Results and plots are cached
-under .cache/lr_sweep/, keyed on the snippet and this file, so a warm build or
-`mkdocs serve` sweeps again only when either changes. Covered by tests/test_lr_sweep.py
-and tests/test_claims.py (the page's numbers about these runs).
+own, started in on_config and niced, while MkDocs builds the site and the notebooks run:
+on_files gives each language a stand-in SVG, and on_post_build writes the plot over it.
+Results and plots are cached under .cache/lr_sweep/, keyed on the snippet and this file,
+so a warm build or `mkdocs serve` sweeps again only when either changes. Covered by
+tests/test_lr_sweep.py and tests/test_claims.py (the page's numbers about these runs).
 """
 
 import hashlib
@@ -264,4 +264,5 @@ def on_shutdown():
 
 
 if __name__ == "__main__":  # the sweep's process: the folder to write
+    os.nice(10)  # the build and the notebooks' kernel first: the sweep takes the idle CPU
     compute(Path(sys.argv[1]))
