@@ -213,6 +213,12 @@ def _stylesheet(blocks: list[str], fits: set[int]) -> str:
             f"@container (max-width: {em}em) {{ .math-fits-{em} > .math-wide {{ display: none; }}"
             f" .math-fits-{em} > .math-narrow {{ display: block; }} }}"
         )
+    # Text first, in a fallback font, then MathJax's (each glyph's box is set by the CSS, so
+    # nothing moves when the font arrives): the page isn't blank while the fonts load.
+    blocks = [
+        b.replace("{", "{\n  font-display: swap;", 1) if b.lstrip().startswith("@font-face") else b
+        for b in blocks
+    ]
     return "\n\n".join(rules + blocks) + "\n"
 
 

@@ -245,5 +245,8 @@ def test_print_page_hook_prefixes_anchors_as_print_site_does(site):
     for prefix in ("", "en/"):
         for name in SLUGS:
             html = (site / prefix / page_dir(name) / "index.html").read_text(encoding="utf-8")
+            # print-site's version takes minutes on the typeset formulas (thousands of
+            # tags), which hold no anchors; the hook sees pages before they are typeset.
+            html = re.sub(r"<mjx-container.*?</mjx-container>", "", html, flags=re.S)
             assert ours(html, "key") == original(html, "key"), f"{prefix}{name}"
             assert 'id="key-' in ours(html, "key")
