@@ -234,6 +234,19 @@ def on_files(files: Files, config) -> Files:
     return files
 
 
+SOURCES: dict[Path, str] = {}  # each written page -> its Markdown source, to name it in errors
+
+
+def on_post_page(output: str, page, config) -> str:
+    SOURCES[Path(page.file.abs_dest_path)] = page.file.src_uri
+    return output
+
+
+def _name(path: Path, site: Path) -> str:
+    source = SOURCES.get(path)
+    return f"docs/{source} ({path.relative_to(site)})" if source else str(path.relative_to(site))
+
+
 @event_priority(-200)  # after mkdocs-static-i18n (-100) has built the other language
 def on_post_build(config) -> None:
     i18n = config.plugins.get("i18n")
@@ -245,12 +258,12 @@ def on_post_build(config) -> None:
     found = {path: _formulas_in(text) for path, text in pages.items()}
     rendered = typeset([f for formulas in found.values() for f in formulas])
 
-    errors = [
-        f"{path.relative_to(site)}: {'display' if display else 'inline'} {tex!r}\n    {result['error']}"
-        for path, formulas in found.items()
-        for (tex, display) in dict.fromkeys(formulas)
-        if "error" in (result := rendered[(tex, display)])
-    ]
+    errors = []
+    for path, formulas in found.items():
+        for tex, display in dict.fromkeys(formulas):
+            if "error" in (result := rendered[(tex, display)]):
+                fence = "$$" if display else "$"
+                errors.append(f"{_name(path, site)}: {fence}{tex}{fence}\n    {result['error']}")
     if errors:
         raise PluginError("MathJax can't typeset these formulas:\n" + "\n".join(errors))
 

@@ -58,7 +58,7 @@ def test_a_bad_formula_fails_the_build_naming_page_and_formula(hook, tmp_path, t
     with pytest.raises(PluginError) as error:
         build(hook, tmp_path / "site", {"ok/index.html": good, "lesson/index.html": bad})
     message = str(error.value)
-    assert "lesson/index.html" in message and repr(tex) in message and "ok/index.html" not in message
+    assert "lesson/index.html" in message and f"${tex}$" in message and "ok/index.html" not in message
 
 
 def test_a_second_build_is_served_from_the_cache(hook, tmp_path, monkeypatch):
