@@ -112,31 +112,75 @@ def typeset(formulas: list[tuple[str, bool]]) -> dict[tuple[str, bool], dict]:
 # --- the narrow version of a formula with shape annotations ---------------------------------
 
 
-def _top_level_qquad(tex: str) -> int:
-    """Where the last \\qquad outside braces starts, or -1."""
-    depth, found = 0, -1
-    for i, ch in enumerate(tex):
-        depth += {"{": 1, "}": -1}.get(ch, 0)
-        if depth == 0 and tex.startswith("\\qquad", i):
-            found = i
-    return found
+OPEN, CLOSE = "{([", "})]"
 
 
-def stacked(tex: str) -> str | None:
-    """The formula with each shape annotation under its relation, or None if it has none."""
+def _split_top(tex: str, pattern: str, keep: bool = False) -> list[str]:
+    """`tex` split where `pattern` matches outside every brace, bracket and parenthesis.
+    With keep, each piece after the first starts with the match."""
+    pieces, depth, last, i = [], 0, 0, 0
+    while i < len(tex):
+        if tex[i] == "\\" and i + 1 < len(tex) and tex[i + 1] in OPEN + CLOSE:
+            i += 2  # \{ \} are characters, not groups
+            continue
+        depth += (tex[i] in OPEN) - (tex[i] in CLOSE)
+        found = re.match(pattern, tex[i:]) if depth == 0 else None
+        if found and found.end() > 0:
+            pieces.append(tex[last:i])
+            last = i if keep else i + found.end()
+            i += found.end()
+            continue
+        i += 1
+    return [*pieces, tex[last:]]
+
+
+QQUAD = r"\\qquad(?![a-zA-Z])"
+RELATION = r"(?<!\\)=|\\approx(?![a-zA-Z])"
+BINARY = r"\+|-|\\pm(?![a-zA-Z])"
+
+
+def _halve(row: str) -> list[str]:
+    """A long row's right side broken at the + or - nearest its middle, as aligned rows."""
+    lhs, sep, rhs = row.partition("&")
+    cuts = _split_top(rhs, BINARY, keep=True)
+    cuts = [c for c in cuts if c.strip()]
+    while len(cuts) > 1 and not re.search(r"[^=\s]", cuts[0]):  # "= -a + b": the minus is a sign
+        cuts[0:2] = [cuts[0] + cuts[1]]
+    if len(cuts) < 2:
+        return [row]
+    sizes = [len(c) for c in cuts]
+    half = min(range(1, len(cuts)), key=lambda k: abs(sum(sizes[:k]) - sum(sizes[k:])))
+    return [lhs + sep + "".join(cuts[:half]), "&\\quad " + "".join(cuts[half:])]
+
+
+def stacked(tex: str, level: int = 1) -> str | None:
+    r"""The formula broken into lines for a narrow screen, or None if it can't be.
+
+    Level 1: what sits beside a relation goes under it — a shape annotation (`&& N \times H`
+    in an aligned block), whatever follows a \qquad, each further `=` of a chain. Level 2
+    also breaks a long right side at its middle + or -.
+    """
     body = tex.strip()
     aligned = re.fullmatch(r"\\begin\{aligned\}(.*)\\end\{aligned\}", body, re.S)
+    rows = []
     if aligned:
-        rows = re.split(r"\\\\", aligned.group(1))
-        if not any("&&" in row for row in rows):
-            return None
-        # "a &= b && shape" -> "a &= b \\ &\quad shape": the shape under the relation's right side
-        rows = [row.replace("&&", r"\\ &\quad ", 1) if "&&" in row else row for row in rows]
-        return "\\begin{aligned}" + r"\\".join(rows) + "\\end{aligned}"
-    at = _top_level_qquad(body)
-    if at < 0 or not re.search(r"\\times|\\to", body[at:]):
+        for row in _split_top(aligned.group(1), r"\\\\"):
+            row, _, shape = row.partition("&&")
+            first, *beside = _split_top(row, QQUAD)
+            rows += [first] + [f"&\\quad {b}" for b in beside] + ([f"&\\quad {shape}"] if shape else [])
+    else:
+        parts = _split_top(body, QQUAD)
+        for i, part in enumerate(parts):  # "\qquad\text{i.e.}\qquad": the words go with what follows
+            if re.fullmatch(r"\s*\\text\{[^{}]*\}\s*", part) and i + 1 < len(parts):
+                parts[i + 1], parts[i] = part + "\\ " + parts[i + 1], ""
+        for part in filter(str.strip, parts):
+            lhs, *chain = _split_top(part, RELATION, keep=True)
+            rows += [f"{lhs.strip()} &{chain[0]}", *(f"&{c}" for c in chain[1:])] if chain else [f"&{part}"]
+    if level >= 2:
+        rows = [piece for row in rows for piece in _halve(row)]
+    if len(rows) < 2:
         return None
-    return "\\begin{gathered}" + body[:at] + r"\\" + body[at + len("\\qquad") :] + "\\end{gathered}"
+    return "\\begin{aligned}" + " \\\\ ".join(r.strip() for r in rows) + "\\end{aligned}"
 
 
 # --- the pages ------------------------------------------------------------------------------
@@ -147,10 +191,6 @@ def _formulas_in(text: str) -> list[tuple[str, bool]]:
     for cell in CELL.finditer(text):
         for m in CELL_MATH.finditer(_outside_code(cell[2])):
             found.append((html.unescape(m[1] if m[1] is not None else m[2]), m[1] is not None))
-    for tex, display in list(found):
-        narrow = display and stacked(tex)
-        if narrow:
-            found.append((narrow, True))
     return found
 
 
@@ -165,10 +205,10 @@ def _element(tag: str, tex: str, display: bool, rendered: dict) -> str:
     wide = rendered[(tex, display)]
     inner = wide["html"]
     classes = "arithmatex"
-    narrow_tex = display and stacked(tex)
-    if narrow_tex:
-        narrow = rendered[(narrow_tex, True)]
-        needs = math.ceil(wide["width"] * SCALE)  # em of the page's text
+    narrow = display and rendered.get(("narrow", tex))
+    if narrow:
+        # em of the page's text; a browser draws formulas up to ~8% wider than MathJax's metrics
+        needs = math.ceil(wide["width"] * SCALE * 1.1) + 1
         classes += f" math-fits-{needs}"
         inner = (
             f'<span class="math-wide">{wide["html"]}</span><span class="math-narrow">{narrow["html"]}</span>'
@@ -204,7 +244,9 @@ def _stylesheet(blocks: list[str], fits: set[int]) -> str:
         "/* Made by hooks/math_render.py: MathJax's CSS for the formulas on this site. */",
         f"mjx-container[jax='CHTML'] {{ font-size: {SCALE * 100:.0f}%; }}",
         # the stacked version of a wide formula only where the side-by-side one doesn't fit
-        ".arithmatex:has(> .math-wide) { display: block; container-type: inline-size; }",
+        # (never a vertical scroll bar: a subpixel of the formula's margin made one, which
+        # axe reports as a scrollable region that the keyboard can't reach)
+        ".arithmatex:has(> .math-wide) { display: block; container-type: inline-size; overflow-y: hidden; }",
         ".arithmatex > .math-wide { display: block; }",
         ".arithmatex > .math-narrow { display: none; }",
     ]
@@ -220,6 +262,23 @@ def _stylesheet(blocks: list[str], fits: set[int]) -> str:
         for b in blocks
     ]
     return "\n\n".join(rules + blocks) + "\n"
+
+
+PHONE_EM = 20  # a phone's column in em of the text: 358 CSS px at 16 px on a 390 px phone, less a margin
+
+
+def _narrow_versions(rendered: dict) -> dict:
+    """{("narrow", tex): the narrowest broken version} for display formulas wider than a phone."""
+    narrow, todo = {}, [t for (t, d), r in rendered.items() if d and r["width"] * SCALE > PHONE_EM]
+    for level in (1, 2):
+        tries = {tex: broken for tex in todo if (broken := stacked(tex, level))}
+        got = typeset([(broken, True) for broken in tries.values()])
+        for tex, broken in tries.items():
+            result = got[(broken, True)]
+            if "error" not in result and result["width"] < narrow.get(tex, rendered[(tex, True)])["width"]:
+                narrow[tex] = result
+        todo = [t for t in todo if narrow.get(t, rendered[(t, True)])["width"] * SCALE > PHONE_EM]
+    return {("narrow", tex): result for tex, result in narrow.items()}
 
 
 # --- the hook -------------------------------------------------------------------------------
@@ -247,7 +306,9 @@ def _name(path: Path, site: Path) -> str:
     return f"docs/{source} ({path.relative_to(site)})" if source else str(path.relative_to(site))
 
 
-@event_priority(-200)  # after mkdocs-static-i18n (-100) has built the other language
+# Last: after mkdocs-static-i18n (-100) has built the other language, and after every hook
+# that writes pages in on_post_build (hooks/notebooks.py puts the notebook cells in).
+@event_priority(-1000)
 def on_post_build(config) -> None:
     i18n = config.plugins.get("i18n")
     if i18n is not None and getattr(i18n, "building", False):
@@ -266,13 +327,16 @@ def on_post_build(config) -> None:
                 errors.append(f"{_name(path, site)}: {fence}{tex}{fence}\n    {result['error']}")
     if errors:
         raise PluginError("MathJax can't typeset these formulas:\n" + "\n".join(errors))
+    rendered.update(_narrow_versions(rendered))
 
     blocks, fits = {}, set()
     for path, formulas in found.items():
         if not formulas:
             continue
-        for formula in formulas:
-            blocks.update(dict.fromkeys(rendered[formula]["css"]))
+        for tex, display in formulas:
+            blocks.update(dict.fromkeys(rendered[(tex, display)]["css"]))
+            if display and ("narrow", tex) in rendered:
+                blocks.update(dict.fromkeys(rendered[("narrow", tex)]["css"]))
         text = _render(pages[path], rendered)
         fits.update(int(n) for n in re.findall(r"math-fits-(\d+)", text))
         path.write_text(text, encoding="utf-8")

@@ -53,8 +53,10 @@ SHOTS = ROOT / "tests" / "output" / "screenshots"
 # A notebook cell still has raw math if a "$" shows outside MathJax's output.
 RAW_MATH = """const rawMath = cell => { const c = cell.cloneNode(true);
   c.querySelectorAll('mjx-container').forEach(m => m.remove()); return c.textContent.includes('$') };
-const shown = m => [...m.querySelectorAll('mjx-container:not(mjx-container *)')]
-  .filter(c => c.checkVisibility()).length;"""
+const shownVersion = c => { const v = c.closest('.math-wide, .math-narrow');
+  return !v || getComputedStyle(v).display !== 'none' };
+const shown = m =>
+  [...m.querySelectorAll('mjx-container:not(mjx-container *)')].filter(shownVersion).length;"""
 MATH_DONE = (
     "() => { "
     + RAW_MATH
@@ -75,7 +77,7 @@ MATH_STATS = (
   errors: document.querySelectorAll('mjx-merror, .arithmatex merror').length,
   // what a screen reader reads: MathML in each shown formula (the visual part is aria-hidden)
   unreadable: [...document.querySelectorAll('mjx-container:not(mjx-container *)')]
-    .filter(c => c.checkVisibility() && !c.querySelector('mjx-assistive-mml > math')).length,
+    .filter(c => shownVersion(c) && !c.querySelector('mjx-assistive-mml > math')).length,
   runtime: typeof window.MathJax !== 'undefined',
   math_fonts: [...document.fonts].filter(f => f.family.startsWith('MJXTEX') && f.status === 'loaded').length,
 } }"""

@@ -82,25 +82,38 @@ def test_building_twice_over_the_same_pages_changes_nothing(hook, tmp_path):
     assert (tmp_path / "site" / "index.html").read_text(encoding="utf-8") == once["index.html"]
 
 
-def test_shapes_stack_under_their_relation_in_the_narrow_version(hook):
+def test_a_formula_is_broken_into_lines_for_a_narrow_screen(hook):
+    def lines(tex, level=1):
+        broken = hook.stacked(tex, level)
+        assert broken.startswith("\\begin{aligned}") and broken.endswith("\\end{aligned}"), broken
+        return [
+            row.strip()
+            for row in broken.removeprefix("\\begin{aligned}").removesuffix("\\end{aligned}").split("\\\\")
+        ]
+
+    # a shape annotation beside each relation of an aligned block goes under it
     aligned = (
         "\\begin{aligned}\nh &= x\\,w_1 && (N \\times D_{in})(D_{in} \\times H) \\to N \\times H \\\\\n"
         "z &= h\n\\end{aligned}"
     )
-    assert hook.stacked(aligned) == (
-        "\\begin{aligned}\nh &= x\\,w_1 \\\\ &\\quad  (N \\times D_{in})(D_{in} \\times H)"
-        " \\to N \\times H \\\\\nz &= h\n\\end{aligned}"
-    )
-    qquad = (
-        "\\frac{\\partial L}{\\partial w_2} = h^\\top G\n"
-        "\\qquad (H \\times N)(N \\times D_{out}) \\to H \\times D_{out}"
-    )
-    assert hook.stacked(qquad) == (
-        "\\begin{gathered}\\frac{\\partial L}{\\partial w_2} = h^\\top G\n"
-        "\\\\ (H \\times N)(N \\times D_{out}) \\to H \\times D_{out}\\end{gathered}"
-    )
-    assert hook.stacked("a = b \\qquad c = d") is None  # a \qquad between relations, no shape
-    assert hook.stacked("x_{a \\qquad b \\times c}") is None  # not at the top level
+    assert lines(aligned) == [
+        "h &= x\\,w_1",
+        "&\\quad  (N \\times D_{in})(D_{in} \\times H) \\to N \\times H",
+        "z &= h",
+    ]
+    # what follows a \qquad, and each "=" of a chain, start a line; "i.e." goes with what follows
+    assert lines("a = b \\qquad c = d = e") == ["a &= b", "c &= d", "&= e"]
+    assert lines("a = b,\n\\qquad\\text{i.e.}\\qquad\nc = d") == ["a &= b,", "\\text{i.e.}\\ \nc &= d"]
+    assert lines("G = h^\\top g \\qquad (H \\times N)(N \\times D) \\to H \\times D") == [
+        "G &= h^\\top g",
+        "& (H \\times N)(N \\times D) \\to H \\times D",
+    ]
+    # level 2 also breaks a long right side at its middle + or - (not at a sign, nor inside braces)
+    assert hook.stacked("L = a + b + c + d") is None
+    assert lines("L = a + b + c + d", 2) == ["L &= a + b", "&\\quad + c + d"]
+    assert lines("L = -a + \\frac{b + c}{2}", 2) == ["L &= -a", "&\\quad + \\frac{b + c}{2}"]
+    # nothing to break: no version
+    assert hook.stacked("x_{a \\qquad b}") is None
     assert hook.stacked("\\begin{aligned} a &= b \\end{aligned}") is None
 
 
