@@ -167,6 +167,12 @@ def outside(requests):
     ]
 
 
+def mathjax_requests(requests) -> list[str]:
+    """Requests for MathJax's code (its runtime, TeX extensions, a11y tools): none, as the
+    math arrives typeset; only its fonts and stylesheet (assets/mathjax/) are fetched."""
+    return [u for u in requests if re.search(r"mathjax\S*\.js|/(tex|mml)-\w+\.js", urlparse(u).path, re.I)]
+
+
 def math_once(stats: dict) -> dict:
     """Every formula shown once, typeset with no MathJax error, readable by a screen
     reader, by the site's MathJax fonts, and no MathJax in the page (stats: MATH_STATS's)."""
@@ -348,6 +354,7 @@ def test_page_in_a_browser(checked, path):
         assert stats["notebook_formulas"] >= 1, stats
     assert not found["problems"], found["problems"]
     assert not outside(found["requests"]), outside(found["requests"])
+    assert not mathjax_requests(found["requests"]), mathjax_requests(found["requests"])
     assert found["font_errors"] == []
     assert not found["axe"], found["axe"]
     assert not found.get("dark_axe"), f"dark scheme: {found['dark_axe']}"
@@ -370,6 +377,7 @@ def test_print_page_in_a_browser(checked, print_path):
     assert math_once(found["math"])["formulas"] > 500
     assert not found["problems"], found["problems"]
     assert not outside(found["requests"]), outside(found["requests"])
+    assert not mathjax_requests(found["requests"]), mathjax_requests(found["requests"])
     assert found["font_errors"] == []
     assert found["toc_links"] >= found["lessons"] >= 10  # its table of contents
     assert not found["axe"], found["axe"]
