@@ -21,7 +21,6 @@ per page, the display equations checked / total.
 """
 
 import contextlib
-import copy
 import io
 import re
 from pathlib import Path
@@ -190,6 +189,8 @@ def to_grammar(side: str, table: dict, lookup, env: Env) -> str:
             out.append(toks[i])
             i += 1
     text = " ".join(out)
+    # (1 - \beta_1) g_t^2: the grammar multiplies a parenthesis only by a bare symbol
+    text = re.sub(r"\) (Z_\{[a-z]+\} \^)", r") \\cdot \1", text)
     # (P)_{ij} or P_{ij}: the entries of P, axes named i and j (a function I_{ij} of the grammar)
     text = re.sub(
         r"(\( (?:[^()]|\( [^()]* \))* \)|Z_\{[a-z]+\}) _ (?:\{ ((?:[a-z] |\\cdot )+)\}|([a-z]))",
@@ -284,7 +285,9 @@ class Evaluate:
         if isinstance(a, Labeled) or isinstance(b, Labeled):
             return combine(a, b, op)
         if not (is_scalar(a) or is_scalar(b)):
-            assert np.shape(a) == np.shape(b), f"shapes {np.shape(a)} and {np.shape(b)} combined"
+            rows = np.ndim(a) == 2 and np.ndim(b) == 1 and np.shape(a)[1] == np.shape(b)[0]
+            # a vector added to a matrix (x w_1 + b_1) is added to every row; otherwise shapes match
+            assert rows or np.shape(a) == np.shape(b), f"shapes {np.shape(a)} and {np.shape(b)} combined"
         return op(a, b)
 
     def rule_mul(self, a, sym, b):
@@ -345,6 +348,16 @@ class Evaluate:
 
     def rule_summation(self, _sum, limits, body):
         index, lower, upper = self.limits(limits)
+        # \sum_k a_k + b: the sum ends before a term without its index (the grammar takes it in)
+        if getattr(body, "data", "") in ("add", "sub") and len(body.children) == 3:
+            first, sign, rest = body.children
+            if (
+                index not in {str(t) for t in rest.scan_values(lambda v: True)}
+                if hasattr(rest, "scan_values")
+                else {str(rest)}
+            ):
+                op = np.add if body.data == "add" else np.subtract
+                return self.arith(self.rule_summation(_sum, limits, first), self(rest), op)
         v = Evaluate(self.values, {**self.bound, index: Labeled(np.zeros(0), ("?",))})(body)
         assert isinstance(v, Labeled) and index in v.ix, f"\\sum_{index} over something without index {index}"
         axis = v.ix.index(index)
@@ -473,9 +486,15 @@ def numeric(v):
     return v
 
 
+# A code `after(...)` is read after the update (Adam's m_t, w_t), every other code before it.
+AFTER = re.compile(r"^after\((.*)\)$")
+
+
 def snapshot(ns: dict, codes) -> dict:
     values = {}
     for code in codes:
+        if AFTER.match(code):
+            continue
         try:
             values[code] = numeric(eval(code, ns))
         except Exception:  # noqa: S110 - a code this lesson doesn't have: the symbol is undefined here
@@ -546,17 +565,30 @@ def runs(page: Path) -> list[tuple[dict, dict]]:
                 for s in variant:
                     run_section(lesson, s, ns)
                 ns.update(t=0, losses=[])
+                if "train" in section_names(lesson):  # what train does before its loop (relu = MyReLU.apply)
+                    from conftest import section
+
+                    exec(("\n" + section(lesson, "train")).split("\nfor ")[0], ns)
                 for name, value in matrix_product_rule().items():
                     ns.setdefault(name, value)
                 if torch_lesson:
                     hooks(ns)
-                for s in STEP:
-                    if s == "backward" and torch_lesson:
-                        keep_gradients(ns)
-                    run_section(lesson, s, ns)
-                before = snapshot(ns, codes)
-                run_section(lesson, "update", ns)
-                after = snapshot(ns, codes)
+                for step in range(2):  # a first step, so that an optimizer has a state
+                    ns["t"] = step
+                    for s in STEP:
+                        if s == "backward" and torch_lesson:
+                            keep_gradients(ns)
+                        run_section(lesson, s, ns)
+                    before = snapshot(ns, codes)
+                    run_section(lesson, "update", ns)
+                after = snapshot(ns, {AFTER.sub(r"\1", c) for c in codes})
+                before.update(
+                    {
+                        c: after[AFTER.sub(r"\1", c)]
+                        for c in codes
+                        if AFTER.match(c) and AFTER.sub(r"\1", c) in after
+                    }
+                )
             found.append((before, after))
         _RUNS[key] = found
     return _RUNS[key]
@@ -572,6 +604,7 @@ def side_value(side: str, table: dict, values: dict, bindings=()):
         code = table.get(symbol)
         if code is None:
             raise KeyError(f"${' '.join(symbol)}$ is in no notation table")
+        code = AFTER.sub(r"\1", code) if code not in values else code
         if code not in values:
             raise KeyError(f"${' '.join(symbol)}$ (`{code}`) is not defined in this lesson's run")
         return values[code]
@@ -600,21 +633,39 @@ def check_equation(page: Path, tex: str) -> list[str]:
         raise ValueError("no relation (=, \\leftarrow) to check")
     problems = []
     for left, op, right, bindings in rels:
-        last_error = None
+        errors, disagree = [], []
         for before, after in found:
             try:
-                a, _ = side_value(left, table, after if op == "\\leftarrow" else before, bindings)
                 b, _ = side_value(right, table, before, bindings)
+                if tuple(tokens(left)) not in table and defines(left, table):
+                    # a symbol the equation itself defines (Adam's \hat{m}_t): used by its later lines
+                    table = {**table, tuple(tokens(left)): left}
+                    before[left] = b
+                    break
+                a, _ = side_value(left, table, after if op == "\\leftarrow" else before, bindings)
             except KeyError as e:
-                last_error = e
+                errors.append(e)
                 continue
             why = agree(a, b)
-            if why:
-                problems.append(f"${left} {op} {right}$: {why}")
-            break
+            if why is None:
+                break
+            disagree.append(f"${left} {op} {right}$: {why}")
         else:
-            raise last_error or KeyError("no run of the lesson for this page")
+            if disagree:
+                problems.append(disagree[0])
+            elif errors:
+                raise errors[0]
+            else:
+                raise KeyError("no run of the lesson for this page")
     return problems
+
+
+def defines(left: str, table: dict) -> bool:
+    """A left side that is one new symbol, a letter with a hat, subscript or superscript."""
+    return (
+        re.fullmatch(r"\\hat\{\w\}(_\{?\w+\}?)?", left.strip()) is not None
+        and tuple(tokens(left.split("}")[0] + "}")) not in table
+    )
 
 
 # --- the tests -------------------------------------------------------------------------------------
