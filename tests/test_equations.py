@@ -95,6 +95,10 @@ REWRITES = [
         r"\\left(\\frac{\\partial L}{\\partial \g<x>}\\right)_\g<i>",
     ),
     (r"\\odot", "*"),  # elementwise product
+    # a Taylor series is checked on a cubic (taylor_rule), whose remainder is exactly 0
+    (r"\\cdots", "0"),
+    # \underbrace{...}_{\text{forward}}: only a label
+    (r"\\underbrace\s*\{((?:[^{}]|\{[^{}]*\})*)\}\s*_\s*\{\s*\\text\{[^{}]*\}\s*\}", r"{\1}"),
     # a sum over an index's whole range
     (r"\\sum_\{([a-z]),([a-z])\}", r"\\sum_{\1=1}^{\\infty}\\sum_{\2=1}^{\\infty}"),
     (r"\\sum_\{?([a-z])\}?(?![=\w,])", r"\\sum_{\1=1}^{\\infty}"),
@@ -154,8 +158,13 @@ class Env:
 
 def to_grammar(side: str, table: dict, lookup, env: Env) -> str:
     """One side of a relation in the grammar's terms: notation symbols -> placeholders."""
-    for pattern, repl in REWRITES:
-        side = re.sub(pattern, repl, side)
+    for k, (pattern, repl) in enumerate(REWRITES):
+        if k == 0:  # an entry, unless the whole is a symbol (\frac{..}{\partial W_m})
+            side = re.sub(
+                pattern, lambda m, r=repl: m[0] if tuple(tokens(m[0])) in table else m.expand(r), side
+            )
+        else:
+            side = re.sub(pattern, repl, side)
     side = INDICATOR.sub(
         lambda m: env.placeholder(
             ("1", m["arg"], m["op"]),
@@ -174,6 +183,14 @@ def to_grammar(side: str, table: dict, lookup, env: Env) -> str:
         if toks[i : i + 4] == ["\\mathbf", "{", "1", "}"] and toks[i + 4 : i + 6] == ["^", "\\top"]:
             out.append(env.placeholder("ones", Ones()))
             i += 6
+            continue
+        braced = next(
+            (s for s in symbols if toks[i : i + 1] == ["{"] and tuple(toks[i + 1 : i + 1 + len(s)]) == s),
+            None,
+        )
+        if braced and toks[i + 1 + len(braced) : i + 4 + len(braced)] == ["}", "^", "\\top"]:
+            out.append(env.placeholder((braced, True), ("symbol", braced, True)))  # {h^{(j-1)}}^\top
+            i += 4 + len(braced)
             continue
         for s in symbols:
             if tuple(toks[i : i + len(s)]) == s and not (
@@ -234,7 +251,8 @@ class Evaluate:
             if node.type == "CMD_INFTY":
                 return np.inf
             if name in self.values:
-                return self.values[name]
+                v = self.values[name]
+                return v(self.bound["j"]) if isinstance(v, Deferred) else v
             if name in self.bound:
                 return self.bound[name]
             raise KeyError(f"the symbol {name!r} is not in the notation")
@@ -348,6 +366,16 @@ class Evaluate:
 
     def rule_summation(self, _sum, limits, body):
         index, lower, upper = self.limits(limits)
+        names = (
+            {str(t) for t in body.scan_values(lambda v: True)}
+            if hasattr(body, "scan_values")
+            else {str(body)}
+        )
+        if any(isinstance(self.values.get(n), Deferred) for n in names):  # \sum_{j=1}^{k} over the uses
+            total = 0.0
+            for j in range(int(lower), int(upper) + 1):
+                total = total + as_array(Evaluate(self.values, {**self.bound, index: j})(body))
+            return total
         # \sum_k a_k + b: the sum ends before a term without its index (the grammar takes it in)
         if getattr(body, "data", "") in ("add", "sub") and len(body.children) == 3:
             first, sign, rest = body.children
@@ -382,8 +410,8 @@ def as_array(v):
     return np.asarray(v, dtype=float)
 
 
-def agree(a, b) -> str | None:
-    """None if a and b agree to RTOL, else why not."""
+def agree(a, b, rtol=RTOL) -> str | None:
+    """None if a and b agree to rtol, else why not."""
     if isinstance(a, Labeled) and isinstance(b, Labeled) and set(a.ix) == set(b.ix):
         b = Labeled(np.transpose(b.a, [b.ix.index(n) for n in a.ix]), a.ix)
     a, b = (v.a if isinstance(v, Labeled) else np.asarray(v, dtype=float) for v in (a, b))
@@ -393,12 +421,14 @@ def agree(a, b) -> str | None:
         return f"shapes {a.shape} and {b.shape}"
     scale = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0))
     err = np.max(np.abs(a - b), initial=0.0) / scale if scale else 0.0
-    return None if err < RTOL else f"relative error {err:.3g}"
+    return None if err < rtol else f"relative error {err:.3g}"
 
 
 # --- relations -------------------------------------------------------------------------------------
 
-RELATION = re.compile(r"=|\\leftarrow")
+RELATION = re.compile(r"=|\\leftarrow|\\approx")
+APPROX = 1e-3  # \approx: the two sides agree to this relative error (a central difference, ε = 1e-2)
+RANGE = re.compile(r"^(?P<index>[a-z])\s*=\s*1\s*,\s*\\dots\s*,\s*(?P<last>\w)$")  # j = 1, \dots, k
 BINDING = re.compile(r"^\(\s*(?P<sym>[^=()]+?)\s*=\s*(?P<value>.+)\)$")
 
 
@@ -421,18 +451,31 @@ def top_level_split(text: str) -> list[str]:
 def relations(tex: str):
     """(left, relation, right, bindings) for each relation of a display equation."""
     tex = re.sub(r"\\(begin|end)\{aligned\}", "", tex)
+    previous = None
     for line in re.split(r"\\\\", tex):
         line = line.split("&&")[0].replace("&", " ")
         parts = [p.strip().rstrip(",.").strip() for p in re.split(r"\\qquad", line)]
+        if parts and parts[0].startswith("=") and previous is not None:
+            parts[0] = previous + " " + parts[0]  # an aligned line `&= ...` continues the one above
         bindings = [(m["sym"], m["value"]) for p in parts if (m := BINDING.match(p))]
+        bindings += [("range", m["index"], m["last"]) for p in parts if (m := RANGE.match(p))]
         for part in parts:
             part = re.sub(r"\\quad\s*\(\\text\{[^}]*\}[^)]*\)$", "", part).strip()
-            if BINDING.match(part) or not RELATION.search(re.sub(r"\{[^{}]*\}", "", part)):
+            if (
+                BINDING.match(part)
+                or RANGE.match(part)
+                or not RELATION.search(re.sub(r"\{[^{}]*\}", "", part))
+            ):
                 continue  # a shape annotation, \text{i.e.}, a binding
+            if "\\pm" in part:  # L(w \pm \epsilon) = ...: once with +, once with -
+                for sign in "+-":
+                    yield from relations(part.replace("\\pm", sign))
+                continue
             chain = top_level_split(part)
             sides, ops = chain[0::2], chain[1::2]
             for k, op in enumerate(ops):
                 yield sides[k].strip(), op, sides[k + 1].strip(), bindings
+            previous = sides[-1].strip()
 
 
 # --- one real step of the lesson -------------------------------------------------------------------
@@ -440,7 +483,7 @@ def relations(tex: str):
 
 def lesson_of(page: Path) -> str | None:
     name = slug(page)
-    return name if name in LESSONS else ("numpy_warmup" if name == "index" else None)
+    return name if name in LESSONS else "numpy_warmup"  # the home page, the performance page: its sizes
 
 
 STEP = ("forward", "loss", "backward")
@@ -486,6 +529,17 @@ def numeric(v):
     return v
 
 
+class Deferred:
+    """A code that depends on the use j of a repeated layer, read for each j."""
+
+    def __init__(self, code, ns, transposed=False):
+        self.code, self.ns, self.transposed = code, ns, transposed
+
+    def __call__(self, j):
+        v = numeric(eval(self.code, {**self.ns, "j": j}))
+        return np.swapaxes(v, 0, 1) if self.transposed else v
+
+
 # A code `after(...)` is read after the update (Adam's m_t, w_t), every other code before it.
 AFTER = re.compile(r"^after\((.*)\)$")
 
@@ -494,6 +548,9 @@ def snapshot(ns: dict, codes) -> dict:
     values = {}
     for code in codes:
         if AFTER.match(code):
+            continue
+        if re.search(r"\bj\b", code):  # a value per use j (h^{(j)}): read when j is known
+            values[code] = Deferred(code, dict(ns))
             continue
         try:
             values[code] = numeric(eval(code, ns))
@@ -507,6 +564,7 @@ def hooks(ns: dict):
     import torch
 
     ns["out"] = out = {}
+    ns["outs"] = outs = {}  # every call's output: the dynamic graph's middle layer runs k times
     model = ns.get("model")
     if not isinstance(model, torch.nn.Module):
         return
@@ -516,6 +574,7 @@ def hooks(ns: dict):
             if result.requires_grad:
                 result.retain_grad()
             out[name] = result
+            outs.setdefault(name, []).append(result)
 
         return hook
 
@@ -544,6 +603,37 @@ def matrix_product_rule() -> dict:
     return {"n": n, "m": m, "p": p, "A": A, "B": B, "G": G, "grad_A": A.grad, "grad_B": B.grad}
 
 
+def taylor_rule() -> dict:
+    """A random cubic for the Taylor series (not the lesson's loss): its series stops at the third
+    derivative, so `\\cdots` is exactly 0; the derivatives are autograd's."""
+    import torch
+
+    c = torch.tensor(np.random.default_rng(4).standard_normal(4))
+
+    def cubic(w):
+        w = torch.as_tensor(w, dtype=torch.float64)
+        return c[0] + c[1] * w + c[2] * w**2 + c[3] * w**3
+
+    def derivative(f):
+        def df(w):
+            w = torch.as_tensor(w, dtype=torch.float64)
+            if not w.requires_grad:
+                w = w.clone().requires_grad_(True)
+            (g,) = torch.autograd.grad(f(w), w, create_graph=True)
+            return g
+
+        return df
+
+    d1 = derivative(cubic)
+    d2 = derivative(d1)
+    d3 = derivative(d2)
+
+    def plain(f):
+        return lambda w: float(f(float(w)).detach())
+
+    return {"cubic": plain(cubic), "d1": plain(d1), "d2": plain(d2), "d3": plain(d3), "w0": 0.7, "eps0": 1e-2}
+
+
 _RUNS: dict = {}
 
 
@@ -569,12 +659,14 @@ def runs(page: Path) -> list[tuple[dict, dict]]:
                     from conftest import section
 
                     exec(("\n" + section(lesson, "train")).split("\nfor ")[0], ns)
-                for name, value in matrix_product_rule().items():
+                for name, value in {**matrix_product_rule(), **taylor_rule()}.items():
                     ns.setdefault(name, value)
                 if torch_lesson:
                     hooks(ns)
                 for step in range(2):  # a first step, so that an optimizer has a state
                     ns["t"] = step
+                    for calls in ns.get("outs", {}).values():
+                        calls.clear()
                     for s in STEP:
                         if s == "backward" and torch_lesson:
                             keep_gradients(ns)
@@ -615,11 +707,24 @@ def side_value(side: str, table: dict, values: dict, bindings=()):
         if isinstance(value, tuple) and value[0] == "symbol":
             _, symbol, transposed = value
             v = lookup(symbol)
-            resolved[name] = np.swapaxes(v, 0, 1) if transposed else v
+            if isinstance(v, Deferred):
+                resolved[name] = Deferred(v.code, v.ns, transposed)
+            else:
+                resolved[name] = np.swapaxes(v, 0, 1) if transposed else v
         else:
             resolved[name] = value
     bound = {}
-    for sym, expr in bindings:
+    free = any(isinstance(v, Deferred) for v in resolved.values()) and not re.search(r"\\sum_\{j", side)
+    if free and not any(b[0] == "range" for b in bindings):
+        bindings = [*bindings, ("range", "j", "k")]  # a relation about the use j: for each j = 1, ..., k
+    for binding in bindings:
+        if binding[0] == "range":  # j = 1, ..., k: the relation holds for each j (stacked)
+            _, index, last = binding
+            k = int(lookup((last,)))
+            assert k >= 1, f"the run has {last} = {k}: nothing to check for {index} = 1, ..., {last}"
+            tree = parse(text)
+            return np.stack([as_array(Evaluate(resolved, {"j": j})(tree)) for j in range(1, k + 1)]), text
+        sym, expr = binding
         bound[sym.strip()] = Evaluate(resolved)(parse(to_grammar(expr, table, lookup, Env())))
     return Evaluate(resolved, bound)(parse(text)), text
 
@@ -632,9 +737,11 @@ def check_equation(page: Path, tex: str) -> list[str]:
     if not rels:
         raise ValueError("no relation (=, \\leftarrow) to check")
     problems = []
+    now = [dict(before) for before, _ in found]
     for left, op, right, bindings in rels:
         errors, disagree = [], []
-        for before, after in found:
+        for k, (before, after) in enumerate(found):
+            before = now[k]
             try:
                 b, _ = side_value(right, table, before, bindings)
                 if tuple(tokens(left)) not in table and defines(left, table):
@@ -646,8 +753,11 @@ def check_equation(page: Path, tex: str) -> list[str]:
             except KeyError as e:
                 errors.append(e)
                 continue
-            why = agree(a, b)
+            why = agree(a, b, APPROX if op == "\\approx" else RTOL)
             if why is None:
+                if op == "\\leftarrow":  # the next relation sees the updated value (momentum: v, then w)
+                    code = table[tuple(tokens(left))]
+                    before[code] = after.get(AFTER.sub(r"\1", code))
                 break
             disagree.append(f"${left} {op} {right}$: {why}")
         else:
@@ -661,11 +771,11 @@ def check_equation(page: Path, tex: str) -> list[str]:
 
 
 def defines(left: str, table: dict) -> bool:
-    """A left side that is one new symbol, a letter with a hat, subscript or superscript."""
-    return (
-        re.fullmatch(r"\\hat\{\w\}(_\{?\w+\}?)?", left.strip()) is not None
-        and tuple(tokens(left.split("}")[0] + "}")) not in table
-    )
+    """A left side that is one new symbol (Adam's \\hat{m}_t, F_{\\text{step}}), defined by the equation."""
+    toks = tokens(left)
+    known = any(tuple(toks[: len(s)]) == s for s in table if len(s) > 1 or s[0].isalpha())
+    new = re.fullmatch(r"(\\hat\{\w\}|[A-Za-z])(_\{?[\w\\{} ]+\}?)?", left.strip())
+    return bool(toks) and not known and new is not None
 
 
 # --- the tests -------------------------------------------------------------------------------------
