@@ -8,14 +8,13 @@ lesson's own sections and compares the result with the number the page states: t
 never keeps its own copy of the number.
 """
 
-import contextlib
-import io
 import re
 
 import numpy as np
 import pytest
 
-from conftest import DOCS, run_section, setup_namespace
+import lessons
+from lessons import DOCS
 
 CLAIM = re.compile(r'<span data-claim="(?P<name>[-\w]+)">(?P<value>.*?)</span>')
 NUMBER = re.compile(r"^\$?\s*(?:(?P<m>[-\d.]+)\s*\\times\s*)?(?:10\^\{?(?P<e>-?\d+)\}?)?\s*\$?$")
@@ -51,12 +50,10 @@ def as_stated(value: float, text: str) -> bool:
 
 def numpy_warmup(page: dict[str, str]) -> dict[str, bool]:
     factor = stated(page["diverging-lr-factor"])
-    ns = setup_namespace("numpy_warmup")
-    lr = ns["lr"]
-    ns["lr"] = lr * factor
-    with contextlib.redirect_stdout(io.StringIO()), np.errstate(over="ignore", invalid="ignore"):
-        run_section("numpy_warmup", "train", ns)
-    losses = np.array(ns["losses"])
+    lr = lessons.setup("numpy_warmup")["lr"]
+    with np.errstate(over="ignore", invalid="ignore"):
+        run = lessons.train("numpy_warmup", change=(("lr", repr(lr * factor)),))
+    losses = np.array(run.losses)
     inf_at = int(np.argmax(np.isinf(losses)))  # the first step whose loss is inf
     nan_from = int(np.argmax(np.isnan(losses)))
     return {

@@ -1,4 +1,8 @@
-"""Every lesson's snippet runs as a script, repeats, and trains: the loss falls 10^6-fold."""
+"""Every lesson's snippet runs as a script, repeats, and trains: the loss falls 10^6-fold.
+
+"Repeats": the script's output is printed again, digit for digit, by a second run in this
+process of the sections the pages show (lessons.train, which the per-page tests share).
+"""
 
 import math
 import os
@@ -8,7 +12,8 @@ import sys
 
 import pytest
 
-from conftest import LESSONS, ROOT, snippet_path, uses_torch
+import lessons
+from lessons import LESSONS, ROOT, uses_torch
 
 LOSS_LINE = re.compile(r"^(\d+) (\S+)$", re.M)
 
@@ -16,7 +21,7 @@ LOSS_LINE = re.compile(r"^(\d+) (\S+)$", re.M)
 def run_script(lesson: str, env_extra: dict | None = None) -> str:
     env = {**os.environ, **(env_extra or {})}
     done = subprocess.run(
-        [sys.executable, str(snippet_path(lesson))],
+        [sys.executable, str(lessons.path(lesson))],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -50,7 +55,8 @@ def test_snippet_runs_trains_and_repeats(lesson):
     check_training(first, lesson)
     if uses_torch(lesson):
         assert "device: cpu" in first.splitlines()
-    assert run_script(lesson, {"CUDA_VISIBLE_DEVICES": ""}) == first, "the snippet is not seeded"
+    # the sections the pages show, run in turn, print what the script printed: seeded
+    assert lessons.train(lesson).printed == first, "the snippet is not seeded"
 
 
 @pytest.mark.cuda
