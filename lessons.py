@@ -279,6 +279,49 @@ def _train(lesson, dtype, change, edits, steps, skip, watch) -> Trained:
     return Trained(tuple(float(v) for v in losses), printed, tuple(losses.seen) if watch else ())
 
 
+# -- the scripts themselves, as a reader runs them ----------------------------------------------
+LOSS_LINE = re.compile(r"^(\d+) (\S+)$", re.M)  # what every script prints as it trains: `t loss`
+CPU_ONLY = {"CUDA_VISIBLE_DEVICES": ""}  # a script's environment for a run on the CPU, GPU or not
+_started: dict = {}
+
+
+def _script(lesson: str, env: tuple[tuple[str, str], ...]):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, str(path(lesson))],
+        cwd=ROOT,
+        env={**os.environ, **dict(env)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def script(lesson: str, env: dict | None = None):
+    """`python snippets/<lesson>.py` from the repository root, with `env` added to the
+    environment: the finished subprocess (its returncode, stdout, stderr). If
+    `start_scripts` started it already, its result."""
+    key = (lesson, tuple(sorted((env or {}).items())))
+    started = _started.pop(key, None)
+    return started.result() if started else _script(*key)
+
+
+def start_scripts(names, env: dict | None = None) -> None:
+    """Start `python snippets/<lesson>.py` for each lesson, one after another, in a thread:
+    on a 2-core machine the scripts run on one core while the tests run on the other, and
+    `script()` waits for each one's result."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lesson-scripts")
+    for lesson in names:
+        key = (lesson, tuple(sorted((env or {}).items())))
+        _started[key] = pool.submit(_script, *key)
+    pool.shutdown(wait=False)
+
+
 # -- the pages that show the lessons -----------------------------------------------------------
 def pages() -> list[Path]:
     """Every page of docs/, both languages."""

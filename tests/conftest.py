@@ -14,6 +14,12 @@ import os
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
 
+# The scripts, builds and benchmarks the tests start import this checkout's lessons.py (as
+# pytest's `pythonpath` does here), whichever checkout `pip install -e .` installed.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [os.path.dirname(os.path.dirname(os.path.abspath(__file__))), os.environ.get("PYTHONPATH")])
+)
+
 import pytest  # noqa: E402
 
 import lessons  # noqa: E402
@@ -170,3 +176,13 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if needs_the_site(item):
             item.add_marker(pytest.mark.site)
+
+
+def pytest_collection_finish(session):
+    """The scripts tests/test_snippets.py runs start now, in the background, one at a time:
+    they run on one core while the other tests run on the other."""
+    runs = [
+        item for item in session.items if item.path.name == "test_snippets.py" and "cuda" not in item.keywords
+    ]
+    if runs and not session.config.option.collectonly:
+        lessons.start_scripts([item.callspec.params["lesson"] for item in runs], lessons.CPU_ONLY)

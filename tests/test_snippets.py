@@ -5,29 +5,19 @@ process of the sections the pages show (lessons.train, which the per-page tests 
 """
 
 import math
-import os
-import re
-import subprocess
-import sys
 
 import pytest
 
 import lessons
-from lessons import LESSONS, ROOT, uses_torch
+from lessons import LESSONS, uses_torch
 
-LOSS_LINE = re.compile(r"^(\d+) (\S+)$", re.M)
+LOSS_LINE = lessons.LOSS_LINE
+CPU_ONLY = lessons.CPU_ONLY
 
 
 def run_script(lesson: str, env_extra: dict | None = None) -> str:
-    env = {**os.environ, **(env_extra or {})}
-    done = subprocess.run(
-        [sys.executable, str(lessons.path(lesson))],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    """What `python snippets/<lesson>.py` prints (tests/conftest.py starts the CPU runs early)."""
+    done = lessons.script(lesson, env_extra)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -50,8 +40,7 @@ def check_training(stdout: str, lesson: str = "") -> dict[int, float]:
 
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_snippet_runs_trains_and_repeats(lesson):
-    # CUDA_VISIBLE_DEVICES="" keeps this CPU test on the CPU on a GPU machine too.
-    first = run_script(lesson, {"CUDA_VISIBLE_DEVICES": ""})
+    first = run_script(lesson, CPU_ONLY)
     check_training(first, lesson)
     if uses_torch(lesson):
         assert "device: cpu" in first.splitlines()
