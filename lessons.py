@@ -6,15 +6,17 @@ mkdocs.yml, so it is exactly the text a page embeds (and the copy button copies)
 in a fresh namespace, on the CPU, in a chosen dtype, with named one-line changes
 (`lr = ...`), its output captured:
 
-    >>> import lessons
-    >>> ns = lessons.setup("tensors", dtype="float64", change={"lr": "1e-5"})
-    >>> lessons.run("tensors", "train", ns=ns)       # what it printed
-    >>> lessons.train("tensors").losses               # 500 losses, computed once per process
+    import lessons
+    lessons.section("tensors", "backward")         # the text the page shows
+    ns = lessons.setup("tensors", dtype="float64", change={"lr": "1e-5"})
+    printed = lessons.run("tensors", "train", ns=ns, edits=[("h < 0", "h <= 0")])
+    lessons.train("tensors").losses                # the script's 500 losses, once per process
 
 `import lessons` works from the tests because pytest puts the repository root on sys.path
 (`pythonpath` in pyproject.toml), so a test always reads this checkout's copy, even where
-another checkout is the one installed; scripts (bench/run.py) and hooks get it from the
-project's install (`pip install -e .`, `py-modules` in pyproject.toml).
+another checkout is the one installed (the processes the tests start inherit it through
+PYTHONPATH, tests/conftest.py); scripts (bench/run.py) and hooks get it from the project's
+install (`pip install -e .`, `py-modules` in pyproject.toml).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ code, and that `bench/run.py --quick` runs and writes a valid file.
 """
 
 import contextlib
+import importlib.machinery
 import importlib.util
 import io
 import json
@@ -138,6 +139,8 @@ def test_quick_run_writes_a_valid_file(tmp_path):
 def test_bench_reads_the_sections_the_pages_embed(lesson):
     """bench/ reads a lesson through lessons.py, the tests' reader, no copy of its own."""
     assert run.lessons is lessons and sys.modules["measure"].lessons is lessons
+    # and run as a script (bench/ first on sys.path), nothing in bench/ stands in for it
+    assert importlib.machinery.PathFinder.find_spec("lessons", [str(ROOT / "bench")]) is None
     assert lesson in lessons.lessons_with("train")
 
 
