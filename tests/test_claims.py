@@ -18,7 +18,8 @@ import pytest
 import torch
 from torch.func import functional_call, grad, jvp
 
-from conftest import DOCS, run_section, setup_namespace
+import lessons
+from lessons import DOCS
 
 CLAIM = re.compile(r'<span data-claim="(?P<name>[-\w]+)">(?P<value>.*?)</span>')
 EXERCISE_CLAIM = re.compile(r"ex\d+-")  # ex1-...: stated in an answer to exercise 1
@@ -56,17 +57,17 @@ def as_stated(value: float, text: str) -> bool:
 
 
 def numpy_warmup(page: dict[str, str]) -> dict[str, bool]:
-    setup = setup_namespace("numpy_warmup")
+    setup = lessons.setup("numpy_warmup")
     lr = setup["lr"]
     h_relu = np.maximum(setup["x"].dot(setup["w1"]), 0)  # the page's bound, 2 / lambda_max at the start
     bound = 2 / np.linalg.eigvalsh(2 * h_relu.T.dot(h_relu)).max()
 
     def losses_with(rate: float) -> np.ndarray:
         """The losses of the lesson's own train section, with `lr = rate`."""
-        ns = setup_namespace("numpy_warmup")
+        ns = lessons.setup("numpy_warmup")
         ns["lr"] = rate
         with contextlib.redirect_stdout(io.StringIO()), np.errstate(over="ignore", invalid="ignore"):
-            run_section("numpy_warmup", "train", ns)
+            lessons.run("numpy_warmup", "train", ns=ns)
         return np.array(ns["losses"])
 
     factor = stated(page["diverging-lr-factor"])
@@ -121,7 +122,7 @@ def hessian_lambda_max(lesson: str, steps: int = 20) -> float:
     parameters, at the initialisation its `setup` section makes, in float64: Lanczos iteration
     (with full reorthogonalisation) on Hessian-vector products from torch.func, so the
     101110 x 101110 Hessian is never formed. Here 20 steps give 1441.29, 30 or more 1441.39."""
-    ns = setup_namespace(lesson)
+    ns = lessons.setup(lesson)
     model = ns["model"].double()
     x, y = ns["x"].double(), ns["y"].double()
     named = dict(model.named_parameters())
@@ -151,7 +152,7 @@ def curvature_at_init(lesson: str, page: dict[str, str]) -> tuple[dict[str, bool
     """The claims nn and custom_module share: the std of h = x w1 + b1 at nn.Linear's default
     initialisation, the Hessian's largest eigenvalue there and the step bound 2 / lambda_max
     (returned too)."""
-    ns = setup_namespace(lesson)
+    ns = lessons.setup(lesson)
     first = ns["model"][0] if lesson == "nn" else ns["model"].linear1
     lam = hessian_lambda_max(lesson)
     return {
@@ -169,15 +170,15 @@ def custom_module(page: dict[str, str]) -> dict[str, bool]:
     results, bound = curvature_at_init("custom_module", page)
 
     def final_loss(lr: float) -> float:
-        ns = setup_namespace("custom_module")
+        ns = lessons.setup("custom_module")
         for group in ns["optimizer"].param_groups:
             group["lr"] = lr
         with contextlib.redirect_stdout(io.StringIO()):
-            run_section("custom_module", "train", ns)
+            lessons.run("custom_module", "train", ns=ns)
         return ns["losses"][-1]
 
     # numpy_warmup's bound: w1 and b1 fixed, L is quadratic in w2 and b2 (the matrix [h_relu 1])
-    ns = setup_namespace("custom_module")
+    ns = lessons.setup("custom_module")
     h_relu = ns["model"].linear1(ns["x"]).clamp(min=0).detach().double()
     a = torch.cat([h_relu, torch.ones(ns["N"], 1, dtype=torch.float64)], dim=1)
     second_layer = torch.linalg.eigvalsh(2 * a.T @ a).max().item()
