@@ -1,7 +1,7 @@
 """The warm-up's plot of the loss after 500 steps against the learning rate, made at build time.
 
 docs/numpy_warmup.md explains the bound 2 / lambda_max on the step; this hook trains the
-lesson's own `train` section (bench/lessons.py reads it as the page embeds it), with only
+lesson's own `train` section (lessons.py reads it as the page embeds it), with only
 `lr` changed, at learning rates from 0.5x to 5x that bound, and draws the last loss of
 each run: `assets/plots/lr_sweep-zh.svg` and `lr_sweep-en.svg`, labelled in each language,
 on white (readable in both palettes). Text stays text in the SVG: no font to embed.
@@ -78,17 +78,17 @@ def final_loss(lr: float) -> float:
     """The loss at the last step of the lesson's own training loop, with `lr` instead of its own."""
     import numpy as np
 
-    sys.path.insert(0, str(ROOT / "bench"))
+    sys.path.insert(0, str(ROOT))  # this checkout's lessons.py, whichever one pip installed
     import lessons
 
     ns = lessons.namespace(LESSON)
     ns["lr"] = lr
     with np.errstate(over="ignore", invalid="ignore"):
-        return float(lessons.run(lessons.train_code(LESSON), ns)["losses"][-1])
+        return float(lessons.quietly(lessons.train_code(LESSON), ns)["losses"][-1])
 
 
 def sweep(factors=FACTORS) -> dict:
-    sys.path.insert(0, str(ROOT / "bench"))
+    sys.path.insert(0, str(ROOT))  # this checkout's lessons.py, whichever one pip installed
     import lessons
 
     ns = lessons.namespace(LESSON)

@@ -47,7 +47,10 @@ def claims(page) -> dict[str, str]:
 
 
 def as_stated(value: float, text: str) -> bool:
-    """`value` rounds to the number as written: to as many significant digits as it shows."""
+    """`value` rounds to the number as written: to as many significant digits as it shows.
+    A bare power of ten, `$10^{-12}$` ("about 10⁻¹²"), states an order of magnitude."""
+    if re.fullmatch(r"\$?\s*10\^\{?-?\d+\}?\s*\$?", text.strip()):
+        return value > 0 and round(math.log10(value)) == round(math.log10(stated(text)))
     mantissa = re.sub(r"\\times.*|\$|\s", "", text) if "\\times" in text else re.sub(r"[$\s]", "", text)
     digits = len(re.sub(r"^[-0.]+|\.", "", mantissa)) if not mantissa.startswith("10^") else 1
     return float(f"{value:.{max(digits, 1)}g}") == stated(text)
@@ -229,3 +232,5 @@ def test_stated_parses_what_pages_write():
     assert stated("10") == 10 and stated("$2.6 \\times 10^{7}$") == 2.6e7 and stated("$10^{-6}$") == 1e-6
     assert stated("$6.9 \\times 10^{-5}$") == 6.9e-5
     assert as_stated(2.63e7, "$2.6 \\times 10^{7}$") and not as_stated(2.7e7, "$2.6 \\times 10^{7}$")
+    assert as_stated(1.4e-12, "$10^{-12}$") and as_stated(2.9e-12, "$10^{-12}$")
+    assert not as_stated(3.3e-12, "$10^{-12}$") and not as_stated(1e-11, "$10^{-12}$")

@@ -27,7 +27,10 @@ class MyReLU(torch.autograd.Function):
         # --8<-- [end:function]
 
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 数据和权重，与「自动求导」一课完全相同。
+
+# %% [markdown] lang="en"
 # The data and the weights, exactly as in the autograd lesson.
 
 # %%

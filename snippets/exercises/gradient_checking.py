@@ -26,7 +26,10 @@ w2 = torch.randn(H, D_out, device=device).to(dtype)
 lr = 1e-6
 # --8<-- [end:data]
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 有限差分只要求能在任意权重处算出损失，别的都不需要：用不着反向传播。
+
+# %% [markdown] lang="en"
 # Finite differences need the loss at any weights, nothing else: no backward pass.
 
 
@@ -51,7 +54,10 @@ def rel_error(a, b):
     # --8<-- [end:numerical]
 
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 检查：从每个梯度里随机取几个元素，与有限差分比较。
+
+# %% [markdown] lang="en"
 # The check: a few random entries of each gradient against finite differences.
 
 
@@ -75,7 +81,10 @@ def check_gradients(grad_w1, grad_w2, eps=1e-6, k=5):
     # --8<-- [end:check]
 
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 误差怎样随步长 $\epsilon$ 和精度变化，以 $w_1$ 的一个元素为例。
+
+# %% [markdown] lang="en"
 # How the error depends on the step $\epsilon$ and on the precision, for one entry of $w_1$.
 
 
