@@ -10,29 +10,36 @@ import tempfile
 from pathlib import Path
 
 import torch
+
+# --8<-- [start:data]
 from sklearn.datasets import load_digits  # the data set ships inside scikit-learn
+
+digits = load_digits()
+images = torch.tensor(digits.data, dtype=torch.float32) / 16  # (1797, 64), pixels 0..16 -> 0..1
+labels = torch.tensor(digits.target)  # (1797,), the digit 0..9 of each image, int64
+# --8<-- [end:data]
 
 torch.manual_seed(0)  # the same split, initial weights and batches on every run
 
 device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 print("device:", device)
 
-digits = load_digits()
-images = torch.tensor(digits.data, dtype=torch.float32) / 16  # (1797, 64), pixels 0..16 -> 0..1
-labels = torch.tensor(digits.target)  # (1797,), the digit 0..9 of each image, int64
-
+# --8<-- [start:split]
 # A random split: 1280 images to train on, the other 517 to validate
 perm = torch.randperm(len(images))
 train_idx, val_idx = perm[:1280], perm[1280:]
 x_train, y_train = images[train_idx], labels[train_idx]
 x_val, y_val = images[val_idx].to(device), labels[val_idx].to(device)
+# --8<-- [end:split]
 
 # N: the batch size; D_in: 64 pixels; H: hidden units; D_out: 10 classes
 N, D_in, H, D_out = 64, 64, 100, 10
 
+# --8<-- [start:batches]
 # Mini-batches: each epoch, a new random order, cut into 1280 / 64 = 20 batches
 train_set = torch.utils.data.TensorDataset(x_train, y_train)
 loader = torch.utils.data.DataLoader(train_set, batch_size=N, shuffle=True)
+# --8<-- [end:batches]
 # --8<-- [end:setup]
 
 # %% [markdown]

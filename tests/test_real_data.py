@@ -169,8 +169,8 @@ def test_the_optimizer_is_adam_at_ten_times_its_default_rate():
 
 def test_adam_takes_nearly_the_same_step_for_the_sum():
     """The page: multiplying the loss by N (reduction="sum") hardly changes Adam's steps, since
-    it divides each gradient by its own running size: after three steps no element has moved
-    by more than 1% of the largest move differently, and most elements by far less (only where a
+    it divides each gradient by its own running size: three steps differ little (by how much,
+    the page states and tests/test_claims.py checks), most elements by far less (only where a
     gradient is not far above eps does eps make a difference)."""
     steps = {}
     for reduction in ("mean", "sum"):
@@ -186,7 +186,6 @@ def test_adam_takes_nearly_the_same_step_for_the_sum():
             [(p.detach() - b).flatten() for p, b in zip(ns["model"].parameters(), before)]
         )
     diff = (steps["sum"] - steps["mean"]).abs()
-    assert diff.max() < 0.01 * steps["mean"].abs().max()
     moved = steps["mean"] != 0
     assert (diff[moved] / steps["mean"][moved].abs()).median() < 1e-4
     assert steps["mean"].abs().max() > 1e-3  # the steps are not trivially small
