@@ -12,8 +12,10 @@ from unittest import mock
 
 import pytest
 import torch
+from test_claims import CLAIM, as_stated
+from test_claims import stated as number
 
-from conftest import run_section, section, setup_namespace
+from conftest import DOCS, run_section, section, section_names, setup_namespace
 
 LESSON = "real_data"
 
@@ -277,3 +279,80 @@ def test_without_loading_the_new_model_differs():
     ns = trained()
     run(ns, "save", edit=lambda src: src.replace("loaded.load_state_dict(", "(lambda s: None)("))
     assert ns["same"] is False
+
+
+# --- the exercises (snippets/exercises/real_data.py), in tests/test_exercises.py's convention -------
+# Each function gets the namespace the exercise left and the exN- claims its answer marks on the page,
+# asserts what the answer says in words, and returns {claim: whether the run agrees}. Until
+# tests/test_exercises.py lists them in its CHECKS, test_the_exercise_answers runs them here.
+
+EXERCISES = "exercises/real_data"
+
+
+def lesson_accuracy() -> float:
+    ns = trained()
+    return ns["evaluate"](ns["model"], ns["x_val"], ns["y_val"])[1]
+
+
+def real_data_ex1(ns, stated):
+    assert isinstance(ns["mse_fn"], torch.nn.MSELoss) and ns["mse_fn"].reduction == "mean"
+    return {
+        "ex1-accuracy": as_stated(100 * ns["mse_accuracy"], stated["ex1-accuracy"]),
+        "ex1-cross-entropy-accuracy": as_stated(
+            100 * lesson_accuracy(), stated["ex1-cross-entropy-accuracy"]
+        ),
+    }
+
+
+def real_data_ex2(ns, stated):
+    # "each batch holds at most two digits", in the order of the digits
+    batches = [y for _, y in ns["sorted_loader"]]
+    assert max(len(set(y.tolist())) for y in batches) == 2
+    assert sorted(ns["sorted_set"].tensors[1].tolist()) == ns["sorted_set"].tensors[1].tolist()
+    return {
+        "ex2-accuracy": as_stated(100 * ns["sorted_accuracy"], stated["ex2-accuracy"]),
+        "ex2-never-predicted": int((torch.bincount(ns["predicted"], minlength=ns["D_out"]) == 0).sum())
+        == number(stated["ex2-never-predicted"]),
+        "ex2-shuffled-accuracy": as_stated(100 * lesson_accuracy(), stated["ex2-shuffled-accuracy"]),
+    }
+
+
+EXERCISE_CHECKS = {"ex1": real_data_ex1, "ex2": real_data_ex2}
+
+
+def exercise_claims(page: str, ex: str) -> dict[str, str]:
+    text = (DOCS / page).read_text(encoding="utf-8")
+    return {m["name"]: m["value"] for m in CLAIM.finditer(text) if m["name"].startswith(f"{ex}-")}
+
+
+@pytest.mark.parametrize("ex", sorted(EXERCISE_CHECKS))
+def test_the_exercise_answers(ex):
+    stated = exercise_claims("real_data.en.md", ex)
+    assert stated and exercise_claims("real_data.md", ex) == stated
+    ns = setup_namespace(EXERCISES)
+    with contextlib.redirect_stdout(io.StringIO()), one_thread():
+        run_section(EXERCISES, "model", ns)
+        run_section(EXERCISES, ex, ns)
+    results = EXERCISE_CHECKS[ex](ns, stated)
+    assert set(results) == set(stated)
+    wrong = {claim: stated[claim] for claim, ok in results.items() if not ok}
+    assert not wrong, f"{ex}: these numbers disagree with the run: {wrong}"
+
+
+def test_the_exercises_copy_the_lessons_sections():
+    shared = section_names(EXERCISES) & section_names(LESSON)
+    assert {"setup", "model"} <= shared
+    assert all(section(EXERCISES, s) == section(LESSON, s) for s in shared)
+
+
+@pytest.mark.parametrize("ex, trained_model", [("ex1", "mse_model"), ("ex2", "sorted_model")])
+def test_the_exercises_start_from_the_lessons_initial_weights(ex, trained_model):
+    """The answers: the network starts from the lesson's initial weights (run with no epochs)."""
+    ns = setup_namespace(EXERCISES)
+    run_section(EXERCISES, "model", ns)
+    src = section(EXERCISES, ex)
+    assert src.count("for _ in range(25):") == 1
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(src.replace("for _ in range(25):", "for _ in range(0):"), ns)
+    start = namespace()["model"]
+    assert all(torch.equal(a, b) for a, b in zip(ns[trained_model].parameters(), start.parameters()))
