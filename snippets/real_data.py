@@ -1,4 +1,9 @@
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 真实数据：1797 张 8×8 像素的手写数字，随 scikit-learn 一起发布（不需要下载）。
+# 还是那个两层 ReLU 网络，在训练集上学着分辨十个数字：`DataLoader` 每次取一批 $N = 64$ 张图，
+# 损失是交叉熵的平均值，用 Adam 更新；网络从不在验证集上训练，验证集告诉我们它认没见过的数字认得怎么样。
+
+# %% [markdown] lang="en"
 # Real data: 1797 handwritten digits, 8×8 pixels each, which ship inside scikit-learn (nothing is downloaded).
 # The same two-layer ReLU network learns to tell the ten digits apart from a training set,
 # in mini-batches of $N = 64$ drawn by a `DataLoader`, with the mean cross-entropy loss and Adam;
@@ -42,7 +47,11 @@ loader = torch.utils.data.DataLoader(train_set, batch_size=N, shuffle=True)
 # --8<-- [end:batches]
 # --8<-- [end:setup]
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# nn 一课的网络，输入是 $D_{in} = 64$ 个像素，每个类别输出一个分数。
+# 损失是一批上交叉熵的平均值，$L = \frac{1}{N} \sum_i -\log \mathrm{softmax}(\hat{y}_i)_{y_i}$。
+
+# %% [markdown] lang="en"
 # The network of the nn lesson, with $D_{in} = 64$ inputs and one score per class.
 # The loss is the mean cross-entropy over the batch, $L = \frac{1}{N} \sum_i -\log \mathrm{softmax}(\hat{y}_i)_{y_i}$.
 
@@ -64,7 +73,10 @@ lr = 1e-2  # ten times Adam's default: 500 steps are few
 optimizer = torch.optim.Adam(model.parameters(), lr=lr)
 # --8<-- [end:model]
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 评估：`model.eval()` 把每一层切换到评估模式，`torch.no_grad()` 不记录计算图。
+
+# %% [markdown] lang="en"
 # Evaluation: `model.eval()` puts every layer in evaluation mode, and `torch.no_grad()` records no graph.
 
 
@@ -81,7 +93,11 @@ def evaluate(model, x, y):
     # --8<-- [end:evaluate]
 
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 训练 25 个 epoch：把训练集过 25 遍，每遍 20 批，一共 500 步。
+# 每个 epoch 结束后，算一次验证集上的损失和准确率。
+
+# %% [markdown] lang="en"
 # Train for 25 epochs: 25 passes over the training set, 20 batches each, 500 steps in all.
 # After every epoch, the loss and accuracy on the validation set.
 
@@ -121,7 +137,10 @@ for epoch in range(epochs):
         print(f"epoch {epoch + 1}: validation loss {val_loss:.4f}, accuracy {val_accuracy:.4f}")
 # --8<-- [end:train]
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 保存训练好的参数（`state_dict`），加载到一个新网络里，检查它在验证集上给出相同的输出。
+
+# %% [markdown] lang="en"
 # Save the trained weights (the `state_dict`), load them into a new network, and check
 # that it gives the same validation outputs.
 
@@ -140,15 +159,18 @@ with torch.no_grad():
 print("the loaded model gives the same validation outputs:", same)
 # --8<-- [end:save]
 
-# %% [markdown]
-# The training loss of every step (one mini-batch each) and the validation loss after every epoch, on a log scale.
+# %% [markdown] lang="zh"
+# 每一步 $t$ 的训练损失 $L$（每步一批）和每个 epoch 之后的验证损失，纵轴取对数坐标。
+
+# %% [markdown] lang="en"
+# The training loss $L$ of every step $t$ (one mini-batch each) and the validation loss after every epoch, on a log scale.
 
 # %% active="ipynb"
 # import matplotlib.pyplot as plt
 # plt.figure(figsize=(6, 3.5))
 # plt.semilogy(losses)
 # plt.semilogy([len(loader) * (e + 1) - 1 for e in range(epochs)], val_losses, "o-")
-# plt.xlabel("step t")
-# plt.ylabel("loss L")
+# plt.xlabel("$t$")
+# plt.ylabel("$L$")
 # plt.legend(["training (one mini-batch)", "validation"])
 # plt.show()
