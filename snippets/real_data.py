@@ -1,7 +1,5 @@
 # %% [markdown] lang="zh"
-# 真实数据：1797 张 8×8 像素的手写数字，随 scikit-learn 一起发布（不需要下载）。
-# 还是那个两层 ReLU 网络，在训练集上学着分辨十个数字：`DataLoader` 每次取一批 $N = 64$ 张图，
-# 损失是交叉熵的平均值，用 Adam 更新；网络从不在验证集上训练，验证集告诉我们它认没见过的数字认得怎么样。
+# 真实数据：1797 张 8×8 像素的手写数字，随 scikit-learn 一起发布（不需要下载）。还是那个两层 ReLU 网络，在训练集上学着分辨十个数字：`DataLoader` 每次取一批 $N = 64$ 张图，损失是交叉熵的平均值，用 Adam 更新；网络从不在验证集上训练，验证集告诉我们它认没见过的数字认得怎么样。
 
 # %% [markdown] lang="en"
 # Real data: 1797 handwritten digits, 8×8 pixels each, which ship inside scikit-learn (nothing is downloaded).
@@ -48,8 +46,7 @@ loader = torch.utils.data.DataLoader(train_set, batch_size=N, shuffle=True)
 # --8<-- [end:setup]
 
 # %% [markdown] lang="zh"
-# nn 一课的网络，输入是 $D_{in} = 64$ 个像素，每个类别输出一个分数。
-# 损失是一批上交叉熵的平均值，$L = \frac{1}{N} \sum_i -\log \mathrm{softmax}(\hat{y}_i)_{y_i}$。
+# nn 一课的网络，输入是 $D_{in} = 64$ 个像素，每个类别输出一个分数。损失是一批上交叉熵的平均值，$L = \frac{1}{N} \sum_i -\log \mathrm{softmax}(\hat{y}_i)_{y_i}$。
 
 # %% [markdown] lang="en"
 # The network of the nn lesson, with $D_{in} = 64$ inputs and one score per class.
@@ -94,8 +91,7 @@ def evaluate(model, x, y):
 
 
 # %% [markdown] lang="zh"
-# 训练 25 个 epoch：把训练集过 25 遍，每遍 20 批，一共 500 步。
-# 每个 epoch 结束后，算一次验证集上的损失和准确率。
+# 训练 25 个 epoch：把训练集过 25 遍，每遍 20 批，一共 500 步。每个 epoch 结束后，算一次验证集上的损失和准确率。
 
 # %% [markdown] lang="en"
 # Train for 25 epochs: 25 passes over the training set, 20 batches each, 500 steps in all.
