@@ -3,7 +3,8 @@
     python bench/run.py                  # 5 to 6 minutes on 2 cores; writes bench/results.json
     python bench/run.py --wait-quiet 0.6 # first wait for a 1-minute load average below 0.6
     python bench/run.py --quick          # 15 s: tiny sizes, one round, 1 thread (proves it runs)
-    python bench/run.py --project-only   # the project's own speed: tests, site build, page sizes
+
+(The project's own speed, its tests and site build, is bench/project.py's.)
 
 What it measures, all on this machine, in one run:
 
@@ -25,12 +26,9 @@ docs/performance.md explains the results; hooks/bench_plots.py draws them.
 
 import argparse
 import datetime
-import gzip
-import html.parser
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -268,102 +266,6 @@ def benchmark(args) -> dict:
     return result
 
 
-# -- the project's own speed (--project) ------------------------------------------------
-class Assets(html.parser.HTMLParser):
-    """What a page loads: stylesheets, scripts, images, icons."""
-
-    def __init__(self):
-        super().__init__()
-        self.urls = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "script" and attrs.get("src"):
-            self.urls.append(attrs["src"])
-        elif tag == "img" and attrs.get("src"):
-            self.urls.append(attrs["src"])
-        elif tag == "link" and {"stylesheet", "icon"} & set((attrs.get("rel") or "").split()):
-            self.urls.append(attrs["href"])
-
-
-def first_visit(site: Path) -> dict:
-    """Bytes of the home page and every local file its HTML loads (raw and gzipped)."""
-    import re
-
-    page = site / "index.html"
-    parser = Assets()
-    parser.feed(page.read_text(encoding="utf-8"))
-    files = [page] + [site / url.split("?")[0].split("#")[0] for url in parser.urls if "://" not in url]
-    for css in [f for f in files if f.suffix == ".css"]:  # fonts a stylesheet loads
-        for url in re.findall(r"url\(['\"]?([^'\")]+\.woff2?)", css.read_text(encoding="utf-8")):
-            files.append((css.parent / url).resolve())
-    files = [f for f in dict.fromkeys(files) if f.is_file()]
-    return {
-        "files": len(files),
-        "bytes": sum(f.stat().st_size for f in files),
-        "gzip_bytes": sum(len(gzip.compress(f.read_bytes())) for f in files),
-        "note": "MathJax's web fonts, fetched on demand by tex-chtml.js, are not counted",
-    }
-
-
-def project(skip_suite: bool) -> dict:
-    out = {}
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    if not skip_suite:
-        say("project: the test suite (minutes)...")
-        start = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            env=env,
-        )
-        summary = (done.stdout.strip().splitlines() or [""])[-1]
-        out["test_suite"] = {
-            "s": time.perf_counter() - start,
-            "returncode": done.returncode,
-            "summary": summary,
-        }
-        say(f"project: test suite {out['test_suite']['s']:.0f} s: {summary}")
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "-co", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / "repo"
-        for name in filter(None, listed.split("\0")):
-            if (ROOT / name).is_file():
-                (copy / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(ROOT / name, copy / name)
-        # cold: no .cache/ (the notebooks are executed); warm: with the cache of the cold build
-        for kind in ("cold", "warm"):
-            start = time.perf_counter()
-            subprocess.run(
-                [sys.executable, "-m", "mkdocs", "build", "--strict", "-q"],
-                cwd=copy,
-                env=env,
-                check=True,
-                capture_output=True,
-            )
-            out[f"build_{kind}_s"] = time.perf_counter() - start
-            say(f"project: mkdocs build --strict, {kind}: {out[f'build_{kind}_s']:.1f} s")
-        site = copy / "site"
-        largest = max(site.rglob("*.html"), key=lambda p: p.stat().st_size)
-        out["largest_page"] = {"path": largest.relative_to(site).as_posix(), "bytes": largest.stat().st_size}
-        out["home_first_visit"] = first_visit(site)
-    say(f"project: largest page {out['largest_page']['path']}: {out['largest_page']['bytes'] / 1024:.0f} KiB")
-    visit = out["home_first_visit"]
-    say(
-        f"project: first visit to the home page: {visit['files']} files, {visit['bytes'] / 1024:.0f} KiB "
-        f"({visit['gzip_bytes'] / 1024:.0f} KiB gzipped); {visit['note']}"
-    )
-    return out
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add = parser.add_argument
@@ -378,20 +280,12 @@ def main(argv=None) -> None:
         help="first wait (25 min at most) for a load average < LOAD",
     )
     add("--idle-wait", type=float, default=300, metavar="S", help="each worker: wait up to S s for idle CPUs")
-    add("--project", action="store_true", help="also time the tests, the site build; page sizes")
-    add("--project-only", action="store_true", help="only that, printed (no results file)")
-    add("--no-suite", action="store_true", help="with --project: skip the test suite")
     args = parser.parse_args(argv)
-    if args.project_only:
-        project(args.no_suite)
-        return
     started = time.perf_counter()
     waited = wait_until_quiet(args.wait_quiet, 25 * 60) if args.wait_quiet else None
     result = benchmark(args)
     if waited:
         result["machine"]["load_average"]["wait"] = waited
-    if args.project:
-        result["project"] = project(args.no_suite)
     result["settings"]["wall_s"] = round(time.perf_counter() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -1,18 +1,23 @@
-"""Plots for the performance lesson, drawn at build time from bench/results.json.
+"""The performance lesson's plots and tables, made at build time from bench/results.json.
 
-bench/run.py measures and writes the results; this hook turns them into SVG files
-under `assets/bench/` (ratios.svg: every loop against its floor; sweep.svg: one
-step as the matrices grow), added to the site as if they were in docs/. Only the
-data is committed, never a picture of it. Labels are code names, symbols and units,
-so one SVG serves both languages. Covered by tests/test_performance.py.
+bench/run.py measures and writes the results; this hook turns them into
+- SVG files under `assets/bench/` (ratios.svg: every loop against its floor; sweep.svg:
+  one step as the matrices grow), added to the site as if they were in docs/. Labels
+  are code names, symbols and units, so one SVG serves both languages;
+- the page's tables: a line `<!-- bench-table: NAME -->` in docs/performance*.md is
+  replaced by the Markdown table NAME (see TABLES), its header in the page's language.
+Only the data is committed, never a picture or a table of it: a new run updates the
+page. Covered by tests/test_performance.py.
 """
 
 import functools
 import hashlib
 import io
 import json
+import re
 from pathlib import Path
 
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
@@ -158,3 +163,125 @@ def on_files(files: Files, config) -> Files:
         if files.get_file_from_path(uri) is None:
             files.append(File.generated(config, uri, content=svg))
     return files
+
+
+# -- tables -------------------------------------------------------------------------------------
+# The lessons timed in both dtypes and on 1 and all threads: the first loop table; the rest
+# of the loops go in the second.
+CORE = ("numpy_warmup", "tensors", "autograd")
+
+# Each table's header, per language.
+HEADERS = {
+    "peak": {
+        "zh": ["dtype", "线程", "NumPy (GFLOP/s)", "PyTorch (GFLOP/s)", "500 步的下限 (ms)"],
+        "en": ["dtype", "threads", "NumPy (GFLOP/s)", "PyTorch (GFLOP/s)", "floor for 500 steps (ms)"],
+    },
+    "loops": {
+        "zh": ["代码", "dtype", "线程", "最快 (ms)", "中位数 (ms)", "最快 ÷ 下限"],
+        "en": ["code", "dtype", "threads", "fastest (ms)", "median (ms)", "fastest ÷ floor"],
+    },
+    "profile": {
+        "zh": ["NumPy 的代码", "NumPy float64 (µs)", "NumPy float32 (µs)", "张量 float32 (µs)"],
+        "en": ["NumPy code", "NumPy float64 (µs)", "NumPy float32 (µs)", "Tensors float32 (µs)"],
+    },
+    "autograd": {"zh": ["代码", "float32 (µs)"], "en": ["code", "float32 (µs)"]},
+}
+HEADERS["more"] = HEADERS["loops"]
+
+
+# How the page rounds: 3 significant digits, at least the units.
+def ms(seconds: float) -> str:
+    v = seconds * 1e3
+    return f"{v:.0f}" if v >= 100 else f"{v:.1f}" if v >= 10 else f"{v:.2f}"
+
+
+def us(microseconds: float) -> str:
+    return f"{microseconds:.0f}" if microseconds >= 10 else f"{microseconds:.1f}"
+
+
+def code(text: str) -> str:
+    """A line of code as a table cell: its first line, without its comment, as `code`."""
+    return f"`{text.splitlines()[0].split('  #')[0]}`"
+
+
+def peak_rows(data: dict) -> list[list[str]]:
+    """Per dtype and thread count: each library's peak, and the floor from the faster one."""
+    every, per_loop = data["settings"]["all_threads"], data["flops"]["per_loop"]
+    rows = []
+    for dtype in ("float32", "float64"):
+        for n in sorted({1, every}):
+            found = {
+                p["lib"]: p["gflops"]
+                for p in data["peak"]
+                if p["device"] == "cpu" and p["dtype"] == dtype and p["threads"] == n
+            }
+            floor = per_loop / (max(found.values()) * 1e9)
+            rows.append([f"`{dtype}`", str(n), f"{found['numpy']:.0f}", f"{found['torch']:.0f}", ms(floor)])
+    return rows
+
+
+def loop_rows(data: dict, core: bool) -> list[list[str]]:
+    """The loops, in the data's order: the core lessons' own loops, or all the others."""
+    rows = []
+    for loop in data["loops"]:
+        if (loop["impl"] == "lesson" and loop["lesson"] in CORE) != core:
+            continue
+        name, dtype, where = label(loop).split(" · ")
+        times = [ms(loop["min_s"]), ms(loop["median_s"]), f"{loop['ratio_min']:.1f}"]
+        rows.append([f"`{name}`", f"`{dtype}`", where.removeprefix("threads="), *times])
+    return rows
+
+
+def profile_of(data: dict, lesson: str, dtype: str) -> list[dict]:
+    (found,) = [p for p in data["profile"] if p["lesson"] == lesson and p["dtype"] == dtype]
+    return found["rows"]
+
+
+def profile_rows(data: dict) -> list[list[str]]:
+    """The hand-written loops line for line: NumPy float64 and float32, tensors float32."""
+    columns = [profile_of(data, *key) for key in (("numpy_warmup", "float64"), ("numpy_warmup", "float32"))]
+    columns.append(profile_of(data, "tensors", "float32"))
+    return [
+        [code(a["code"]), us(a["us"]), us(b["us"]), us(c["us"])] for a, b, c in zip(*columns, strict=True)
+    ]
+
+
+def autograd_rows(data: dict) -> list[list[str]]:
+    return [[code(row["code"]), us(row["us"])] for row in profile_of(data, "autograd", "float32")]
+
+
+TABLES = {
+    "peak": peak_rows,
+    "loops": lambda data: loop_rows(data, core=True),
+    "more": lambda data: loop_rows(data, core=False),
+    "profile": profile_rows,
+    "autograd": autograd_rows,
+}
+
+
+def table(name: str, lang: str, data: dict) -> list[str]:
+    """Table `name` of the data as lines of Markdown, its header in `lang`."""
+    header = HEADERS[name][lang]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in TABLES[name](data)]
+
+
+PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)<!-- bench-table: (?P<name>\w+) -->[ \t]*$", re.M)
+
+
+def tables(markdown: str, lang: str, data: dict) -> str:
+    """The page's Markdown with each placeholder replaced by its table, indented as it is."""
+
+    def replace(m: re.Match) -> str:
+        if m["name"] not in TABLES:
+            raise PluginError(f"bench_plots: no table {m['name']!r}; there are {sorted(TABLES)}")
+        return "\n".join(m["indent"] + line for line in table(m["name"], lang, data))
+
+    return PLACEHOLDER.sub(replace, markdown)
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    if not PLACEHOLDER.search(markdown):
+        return markdown
+    lang = config.plugins["i18n"].current_language
+    return tables(markdown, lang, json.loads(RESULTS.read_text(encoding="utf-8")))

@@ -1,4 +1,8 @@
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 自动求导：PyTorch 记下前向传播的每一步，`loss.backward()` 据此算出
+# $\frac{\partial L}{\partial w_1}$ 和 $\frac{\partial L}{\partial w_2}$，存进 `w1.grad` 和 `w2.grad`。
+
+# %% [markdown] lang="en"
 # Autograd: PyTorch records the forward pass, and `loss.backward()` computes
 # $\frac{\partial L}{\partial w_1}$ and $\frac{\partial L}{\partial w_2}$ into `w1.grad` and `w2.grad`.
 
@@ -25,7 +29,10 @@ w2 = torch.randn(H, D_out, device=device, dtype=dtype, requires_grad=True)
 lr = 1e-6
 # --8<-- [end:setup]
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 训练 500 步：`loss.backward()` 算出梯度，更新在 `torch.no_grad()` 下进行，然后把梯度清零。
+
+# %% [markdown] lang="en"
 # Train for 500 steps: `loss.backward()` fills the gradients, the update runs under `torch.no_grad()`, then the gradients are zeroed.
 
 # %%
@@ -59,13 +66,16 @@ for t in range(500):
     # --8<-- [end:update]
 # --8<-- [end:train]
 
-# %% [markdown]
-# The loss at every step of this run, on a log scale.
+# %% [markdown] lang="zh"
+# 这次运行中每一步 $t$ 的损失 $L$，纵轴为对数刻度。
+
+# %% [markdown] lang="en"
+# The loss $L$ at every step $t$ of this run, on a log scale.
 
 # %% active="ipynb"
 # import matplotlib.pyplot as plt
 # plt.figure(figsize=(6, 3.5))
 # plt.semilogy(losses)
-# plt.xlabel("step t")
-# plt.ylabel("loss L")
+# plt.xlabel("$t$")
+# plt.ylabel("$L$")
 # plt.show()

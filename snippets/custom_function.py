@@ -1,4 +1,10 @@
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 自定义 autograd 函数：把 ReLU 写成一个 `torch.autograd.Function`，前向传播之外，
+# 再手写它的反向传播，autograd 在 `loss.backward()` 时调用它：
+#
+# $$\frac{\partial L}{\partial h} = \frac{\partial L}{\partial h_{\text{relu}}} \odot \mathbb{1}[h \ge 0]$$
+
+# %% [markdown] lang="en"
 # Custom autograd Function: ReLU written as a `torch.autograd.Function`, with a forward pass
 # and a hand-written backward pass that autograd calls during `loss.backward()`:
 #
@@ -28,7 +34,10 @@ class MyReLU(torch.autograd.Function):
         # --8<-- [end:function]
 
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 数据和权重，与「自动求导」一课完全相同。
+
+# %% [markdown] lang="en"
 # The data and the weights, exactly as in the autograd lesson.
 
 # %%
@@ -53,7 +62,10 @@ lr = 1e-6
 # --8<-- [end:data]
 # --8<-- [end:setup]
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 训练 500 步：就是「自动求导」一课的循环，只是 ReLU 改由 `MyReLU.apply` 计算。
+
+# %% [markdown] lang="en"
 # Train for 500 steps: the autograd loop, with the ReLU computed by `MyReLU.apply`.
 
 # %%
@@ -88,13 +100,16 @@ for t in range(500):
     # --8<-- [end:update]
 # --8<-- [end:train]
 
-# %% [markdown]
-# The loss at every step of this run, on a log scale.
+# %% [markdown] lang="zh"
+# 这次运行中每一步 $t$ 的损失 $L$，纵轴为对数刻度。
+
+# %% [markdown] lang="en"
+# The loss $L$ at every step $t$ of this run, on a log scale.
 
 # %% active="ipynb"
 # import matplotlib.pyplot as plt
 # plt.figure(figsize=(6, 3.5))
 # plt.semilogy(losses)
-# plt.xlabel("step t")
-# plt.ylabel("loss L")
+# plt.xlabel("$t$")
+# plt.ylabel("$L$")
 # plt.show()

@@ -1,4 +1,10 @@
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 自定义 `nn.Module`：把两层网络写成一个类。两个 `nn.Linear` 层存放权重和偏置，
+# `forward` 计算
+#
+# $$\hat{y} = \max(x w_1 + b_1, 0)\, w_2 + b_2$$
+
+# %% [markdown] lang="en"
 # A custom `nn.Module`: the two-layer network as a class. Its two `nn.Linear` layers hold
 # the weights and biases, and `forward` computes
 #
@@ -49,7 +55,11 @@ optimizer = torch.optim.SGD(model.parameters(), lr=lr)
 # --8<-- [end:model]
 # --8<-- [end:setup]
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 训练 500 步：`model(x)` 运行 `forward`，`optimizer.zero_grad()` 清空梯度，
+# `loss.backward()` 算出梯度，`optimizer.step()` 更新每一个参数。
+
+# %% [markdown] lang="en"
 # Train for 500 steps: `model(x)` runs `forward`, `optimizer.zero_grad()` clears the
 # gradients, `loss.backward()` fills them, `optimizer.step()` updates every parameter.
 
@@ -78,13 +88,16 @@ for t in range(500):
     # --8<-- [end:update]
 # --8<-- [end:train]
 
-# %% [markdown]
-# The loss at every step of this run, on a log scale.
+# %% [markdown] lang="zh"
+# 这次运行中每一步 $t$ 的损失 $L$，纵轴为对数刻度。
+
+# %% [markdown] lang="en"
+# The loss $L$ at every step $t$ of this run, on a log scale.
 
 # %% active="ipynb"
 # import matplotlib.pyplot as plt
 # plt.figure(figsize=(6, 3.5))
 # plt.semilogy(losses)
-# plt.xlabel("step t")
-# plt.ylabel("loss L")
+# plt.xlabel("$t$")
+# plt.ylabel("$L$")
 # plt.show()

@@ -1,4 +1,11 @@
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 动态计算图：`forward` 就是普通的 Python 代码，所以每次前向传播把同一个中间层随机运行
+# 若干次（0 到 3 次），autograd 记下实际运行了什么。一个权重在一次前向传播中用了 $k$ 次，
+# 它的梯度就是这 $k$ 次使用各自的梯度之和：
+#
+# $$\frac{\partial L}{\partial W_m} = \sum_{j=1}^{k} \frac{\partial L}{\partial W_m^{(j)}}$$
+
+# %% [markdown] lang="en"
 # Dynamic graphs: `forward` is ordinary Python, so each pass runs the one middle layer a
 # random number of times (0 to 3), and autograd records whatever ran. A weight used at $k$
 # places in one pass gets the sum of the gradients of its $k$ uses:
@@ -57,7 +64,11 @@ optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
 # --8<-- [end:model]
 # --8<-- [end:setup]
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 训练 500 步。每次调用 `model(x)` 都重新抽一个深度，建一张新的计算图；
+# `loss.backward()` 只沿这一次调用的图往回算。
+
+# %% [markdown] lang="en"
 # Train for 500 steps. Each call `model(x)` draws a depth and builds a new graph;
 # `loss.backward()` goes back through the graph of that call only.
 
@@ -86,14 +97,17 @@ for t in range(500):
     # --8<-- [end:update]
 # --8<-- [end:train]
 
-# %% [markdown]
-# The loss at every step of this run, on a log scale: it jumps from step to step, since
+# %% [markdown] lang="zh"
+# 这次运行中每一步 $t$ 的损失 $L$，纵轴为对数刻度：每一步各抽各的深度，所以曲线一步一跳。
+
+# %% [markdown] lang="en"
+# The loss $L$ at every step $t$ of this run, on a log scale: it jumps from step to step, since
 # each step draws its own depth.
 
 # %% active="ipynb"
 # import matplotlib.pyplot as plt
 # plt.figure(figsize=(6, 3.5))
 # plt.semilogy(losses)
-# plt.xlabel("step t")
-# plt.ylabel("loss L")
+# plt.xlabel("$t$")
+# plt.ylabel("$L$")
 # plt.show()

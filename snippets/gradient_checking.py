@@ -1,4 +1,11 @@
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 梯度检查：在 float64 下，把手写的梯度与中心有限差分相比较，
+#
+# $$\frac{\partial L}{\partial w} \approx \frac{L(w + \epsilon) - L(w - \epsilon)}{2\epsilon},$$
+#
+# 然后用检查过的梯度训练。
+
+# %% [markdown] lang="en"
 # Gradient checking: compare the hand-written gradients with central finite differences, in float64,
 #
 # $$\frac{\partial L}{\partial w} \approx \frac{L(w + \epsilon) - L(w - \epsilon)}{2\epsilon},$$
@@ -28,7 +35,10 @@ w2 = torch.randn(H, D_out, device=device).to(dtype)
 lr = 1e-6
 # --8<-- [end:data]
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 有限差分只要求能在任意权重处算出损失，别的都不需要：用不着反向传播。
+
+# %% [markdown] lang="en"
 # Finite differences need the loss at any weights, nothing else: no backward pass.
 
 
@@ -53,7 +63,10 @@ def rel_error(a, b):
     # --8<-- [end:numerical]
 
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 检查：从每个梯度里随机取几个元素，与有限差分比较。
+
+# %% [markdown] lang="en"
 # The check: a few random entries of each gradient against finite differences.
 
 
@@ -77,7 +90,10 @@ def check_gradients(grad_w1, grad_w2, eps=1e-6, k=5):
     # --8<-- [end:check]
 
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 误差怎样随步长 $\epsilon$ 和精度变化，以 $w_1$ 的一个元素为例。
+
+# %% [markdown] lang="en"
 # How the error depends on the step $\epsilon$ and on the precision, for one entry of $w_1$.
 
 
@@ -98,7 +114,10 @@ def error_table(grad_w1, i=0, j=0):
         # --8<-- [end:setup]
 
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 用「张量」一课手写的反向传播训练 500 步。第一次更新之前，先检查梯度并打印表格。
+
+# %% [markdown] lang="en"
 # Train for 500 steps with the hand-written backward pass of the tensors lesson.
 # Before the first update, the gradients are checked and the table printed.
 
@@ -140,13 +159,16 @@ for t in range(500):
     # --8<-- [end:update]
 # --8<-- [end:train]
 
-# %% [markdown]
-# The loss at every step of this run, on a log scale.
+# %% [markdown] lang="zh"
+# 这次运行中每一步 $t$ 的损失 $L$，纵轴为对数刻度。
+
+# %% [markdown] lang="en"
+# The loss $L$ at every step $t$ of this run, on a log scale.
 
 # %% active="ipynb"
 # import matplotlib.pyplot as plt
 # plt.figure(figsize=(6, 3.5))
 # plt.semilogy(losses)
-# plt.xlabel("step t")
-# plt.ylabel("loss L")
+# plt.xlabel("$t$")
+# plt.ylabel("$L$")
 # plt.show()

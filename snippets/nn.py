@@ -1,4 +1,10 @@
-# %% [markdown]
+# %% [markdown] lang="zh"
+# `torch.nn`：用层搭出同一个网络。每个 `nn.Linear` 存放一个权重和一个偏置，
+# `loss.backward()` 算出全部四个参数的梯度。
+#
+# $$h = x w_1 + b_1, \qquad \hat{y} = \max(h, 0)\, w_2 + b_2, \qquad \frac{\partial L}{\partial b_2} = \sum_i \frac{\partial L}{\partial \hat{y}_{i\cdot}}$$
+
+# %% [markdown] lang="en"
 # `torch.nn`: the same network built from layers. Each `nn.Linear` holds a weight and a bias,
 # and `loss.backward()` fills the gradients of all four parameters.
 #
@@ -32,7 +38,10 @@ loss_fn = torch.nn.MSELoss(reduction="sum")
 lr = 1e-4
 # --8<-- [end:setup]
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 训练 500 步：模型计算前向传播，`loss_fn` 计算损失；`loss.backward()` 之后，每个参数按 $w \leftarrow w - \eta \frac{\partial L}{\partial w}$ 更新。
+
+# %% [markdown] lang="en"
 # Train for 500 steps: the model computes the forward pass, `loss_fn` the loss; after `loss.backward()` every parameter is updated by $w \leftarrow w - \eta \frac{\partial L}{\partial w}$.
 
 # %%
@@ -62,13 +71,16 @@ for t in range(500):
     # --8<-- [end:update]
 # --8<-- [end:train]
 
-# %% [markdown]
-# The loss at every step of this run, on a log scale.
+# %% [markdown] lang="zh"
+# 这次运行中每一步 $t$ 的损失 $L$，纵轴为对数刻度。
+
+# %% [markdown] lang="en"
+# The loss $L$ at every step $t$ of this run, on a log scale.
 
 # %% active="ipynb"
 # import matplotlib.pyplot as plt
 # plt.figure(figsize=(6, 3.5))
 # plt.semilogy(losses)
-# plt.xlabel("step t")
-# plt.ylabel("loss L")
+# plt.xlabel("$t$")
+# plt.ylabel("$L$")
 # plt.show()

@@ -1,4 +1,9 @@
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 热身：用 NumPy 写一个两层 ReLU 网络，反向传播全部手写。
+#
+# $$h = x w_1, \qquad h_{\text{relu}} = \max(h, 0), \qquad \hat{y} = h_{\text{relu}} w_2, \qquad L = \sum_{i,j} (\hat{y}_{ij} - y_{ij})^2$$
+
+# %% [markdown] lang="en"
 # Warm-up: a two-layer ReLU network in NumPy, with hand-written backpropagation.
 #
 # $$h = x w_1, \qquad h_{\text{relu}} = \max(h, 0), \qquad \hat{y} = h_{\text{relu}} w_2, \qquad L = \sum_{i,j} (\hat{y}_{ij} - y_{ij})^2$$
@@ -23,7 +28,10 @@ w2 = np.random.randn(H, D_out)
 lr = 1e-6  # learning rate
 # --8<-- [end:setup]
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 训练 500 步：前向传播、损失、反向传播、更新 $w \leftarrow w - \eta \frac{\partial L}{\partial w}$。
+
+# %% [markdown] lang="en"
 # Train for 500 steps: forward pass, loss, backward pass, update $w \leftarrow w - \eta \frac{\partial L}{\partial w}$.
 
 # %%
@@ -58,13 +66,16 @@ for t in range(500):
     # --8<-- [end:update]
 # --8<-- [end:train]
 
-# %% [markdown]
-# The loss at every step of this run, on a log scale.
+# %% [markdown] lang="zh"
+# 这次运行中每一步 $t$ 的损失 $L$，纵轴为对数刻度。
+
+# %% [markdown] lang="en"
+# The loss $L$ at every step $t$ of this run, on a log scale.
 
 # %% active="ipynb"
 # import matplotlib.pyplot as plt
 # plt.figure(figsize=(6, 3.5))
 # plt.semilogy(losses)
-# plt.xlabel("step t")
-# plt.ylabel("loss L")
+# plt.xlabel("$t$")
+# plt.ylabel("$L$")
 # plt.show()

@@ -1,4 +1,10 @@
-# %% [markdown]
+# %% [markdown] lang="zh"
+# `torch.optim`：优化器掌管模型的参数，在 `optimizer.step()` 中更新它们。
+# 这个脚本用 Adam 训练，它依据梯度的滑动平均 $m_t$ 和梯度平方的滑动平均 $v_t$ 更新：
+#
+# $$w_t = w_{t-1} - \eta \frac{\hat{m}_t}{\sqrt{\hat{v}_t} + \epsilon}, \qquad \hat{m}_t = \frac{m_t}{1 - \beta_1^t}, \qquad \hat{v}_t = \frac{v_t}{1 - \beta_2^t}$$
+
+# %% [markdown] lang="en"
 # `torch.optim`: an optimizer holds the model's parameters and updates them in `optimizer.step()`.
 # This script trains with Adam, from the moving averages $m_t$ of the gradient and $v_t$ of its square:
 #
@@ -30,7 +36,10 @@ loss_fn = torch.nn.MSELoss(reduction="sum")
 lr = 1e-4
 # --8<-- [end:setup]
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 把普通的梯度下降写成优化器：`step()` 对每个参数做 $w \leftarrow w - \eta \frac{\partial L}{\partial w}$。
+
+# %% [markdown] lang="en"
 # Plain gradient descent as an optimizer: `step()` does $w \leftarrow w - \eta \frac{\partial L}{\partial w}$ for every parameter.
 
 # %%
@@ -38,7 +47,10 @@ lr = 1e-4
 optimizer = torch.optim.SGD(model.parameters(), lr=lr)
 # --8<-- [end:sgd]
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 这个脚本改用 Adam 训练：下一个单元格换掉 SGD 优化器（此时还一步都没有训练）。
+
+# %% [markdown] lang="en"
 # This script trains with Adam instead: the next cell replaces the SGD optimizer (nothing has been trained yet).
 
 # %%
@@ -47,7 +59,10 @@ optimizer = torch.optim.SGD(model.parameters(), lr=lr)
 optimizer = torch.optim.Adam(model.parameters(), lr=lr)
 # --8<-- [end:adam]
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 训练 500 步：梯度清零，反向传播，让优化器更新参数。
+
+# %% [markdown] lang="en"
 # Train for 500 steps: zero the gradients, backpropagate, let the optimizer update the parameters.
 
 # %%
@@ -75,13 +90,16 @@ for t in range(500):
     # --8<-- [end:update]
 # --8<-- [end:train]
 
-# %% [markdown]
-# The loss at every step of this run, on a log scale.
+# %% [markdown] lang="zh"
+# 这次运行中每一步 $t$ 的损失 $L$，纵轴为对数刻度。
+
+# %% [markdown] lang="en"
+# The loss $L$ at every step $t$ of this run, on a log scale.
 
 # %% active="ipynb"
 # import matplotlib.pyplot as plt
 # plt.figure(figsize=(6, 3.5))
 # plt.semilogy(losses)
-# plt.xlabel("step t")
-# plt.ylabel("loss L")
+# plt.xlabel("$t$")
+# plt.ylabel("$L$")
 # plt.show()

@@ -1,4 +1,9 @@
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 张量：同一个网络、同样手写的反向传播，改用 PyTorch 实现。
+#
+# $$\frac{\partial L}{\partial w_2} = h_{\text{relu}}^\top \frac{\partial L}{\partial \hat{y}}, \qquad \frac{\partial L}{\partial w_1} = x^\top \frac{\partial L}{\partial h}$$
+
+# %% [markdown] lang="en"
 # Tensors: the same network and the same hand-written backpropagation, in PyTorch.
 #
 # $$\frac{\partial L}{\partial w_2} = h_{\text{relu}}^\top \frac{\partial L}{\partial \hat{y}}, \qquad \frac{\partial L}{\partial w_1} = x^\top \frac{\partial L}{\partial h}$$
@@ -25,7 +30,10 @@ w2 = torch.randn(H, D_out, device=device, dtype=dtype)
 lr = 1e-6
 # --8<-- [end:setup]
 
-# %% [markdown]
+# %% [markdown] lang="zh"
+# 在上面选定的设备上训练 500 步：前向传播、损失、反向传播、更新 $w \leftarrow w - \eta \frac{\partial L}{\partial w}$。
+
+# %% [markdown] lang="en"
 # Train for 500 steps, on the device chosen above: forward pass, loss, backward pass, update $w \leftarrow w - \eta \frac{\partial L}{\partial w}$.
 
 # %%
@@ -60,13 +68,16 @@ for t in range(500):
     # --8<-- [end:update]
 # --8<-- [end:train]
 
-# %% [markdown]
-# The loss at every step of this run, on a log scale.
+# %% [markdown] lang="zh"
+# 这次运行中每一步 $t$ 的损失 $L$，纵轴为对数刻度。
+
+# %% [markdown] lang="en"
+# The loss $L$ at every step $t$ of this run, on a log scale.
 
 # %% active="ipynb"
 # import matplotlib.pyplot as plt
 # plt.figure(figsize=(6, 3.5))
 # plt.semilogy(losses)
-# plt.xlabel("step t")
-# plt.ylabel("loss L")
+# plt.xlabel("$t$")
+# plt.ylabel("$L$")
 # plt.show()

@@ -47,32 +47,47 @@ FLAGS = [
 ]
 SHOTS = ROOT / "tests" / "output" / "screenshots"
 
-# Notebook markdown cells (.jp-RenderedMarkdown) hold $...$ math; a cell still has raw
-# math while a "$" shows outside MathJax's output.
+# Math arrives typeset (hooks/math_render.py): each formula's element (.arithmatex, also
+# in notebook cells) holds MathJax's output. A wide display formula holds two versions
+# (side by side, and with its shapes stacked), of which the page shows one.
+# A notebook cell still has raw math if a "$" shows outside MathJax's output.
 RAW_MATH = """const rawMath = cell => { const c = cell.cloneNode(true);
-  c.querySelectorAll('mjx-container').forEach(m => m.remove()); return c.textContent.includes('$') };"""
-# True once every formula is typeset.
+  c.querySelectorAll('mjx-container').forEach(m => m.remove()); return c.textContent.includes('$') };
+const shownVersion = c => { const v = c.closest('.math-wide, .math-narrow');
+  return !v || getComputedStyle(v).display !== 'none' };
+const shown = m =>
+  [...m.querySelectorAll('mjx-container:not(mjx-container *)')].filter(shownVersion).length;"""
 MATH_DONE = (
     "() => { "
     + RAW_MATH
     + """
-  return [...document.querySelectorAll('.arithmatex')].every(m => m.querySelector(':scope > mjx-container'))
+  return [...document.querySelectorAll('.arithmatex')].every(m => shown(m) === 1)
     && ![...document.querySelectorAll('.jp-RenderedMarkdown')].some(rawMath) }"""
 )
-# MathJax nests a copy of each formula in its assistive markup, so count direct children.
+# MathJax nests a copy of each formula in its assistive markup, so count top-level ones.
 MATH_STATS = (
     "() => { "
     + RAW_MATH
     + """ return {
   formulas: document.querySelectorAll('.arithmatex').length,
-  typeset: document.querySelectorAll('.arithmatex > mjx-container').length,
-  notebook_formulas:
-    document.querySelectorAll('.jp-RenderedMarkdown mjx-container:not(mjx-container *)').length,
+  typeset: [...document.querySelectorAll('.arithmatex')].filter(m => shown(m) === 1).length,
+  notebook_formulas: document.querySelectorAll('.jp-RenderedMarkdown .arithmatex').length,
   notebook_raw: [...document.querySelectorAll('.jp-RenderedMarkdown')].filter(rawMath).length,
-  nested: document.querySelectorAll('mjx-container mjx-container').length,
+  nested: document.querySelectorAll('.arithmatex .arithmatex').length,
   errors: document.querySelectorAll('mjx-merror, .arithmatex merror').length,
+  // what a screen reader reads: MathML in each shown formula (the visual part is aria-hidden)
+  unreadable: [...document.querySelectorAll('mjx-container:not(mjx-container *)')]
+    .filter(c => shownVersion(c) && !c.querySelector('mjx-assistive-mml > math')).length,
+  runtime: typeof window.MathJax !== 'undefined',
+  math_fonts: [...document.fonts].filter(f => f.family.startsWith('MJXTEX') && f.status === 'loaded').length,
 } }"""
 )
+# Display formulas wider than their column (they would scroll sideways, cutting off
+# the shapes written beside them), at the window's current width.
+OVERFLOWING = """() => [...document.querySelectorAll('.arithmatex:has(mjx-container[display=true])')]
+  .filter(m => m.checkVisibility() && m.scrollWidth > m.clientWidth + 1)
+  .map(m => m.dataset.tex.slice(0, 80))"""
+PHONE = {"width": 390, "height": 844}  # a phone held upright (CSS pixels)
 
 
 OTHER_HOSTS = re.compile(r"^(?!http://127\.0\.0\.1[:/]).*")  # "the network is off"
@@ -141,8 +156,7 @@ def page(browser):
 
 def open_page(page, url):
     page.goto(url, wait_until="load")
-    page.wait_for_function(MATH_DONE, timeout=15_000)
-    page.wait_for_timeout(300)  # a second typesetting pass would show up here
+    page.wait_for_function(MATH_DONE, timeout=5_000)
 
 
 def outside(requests):
@@ -153,10 +167,19 @@ def outside(requests):
     ]
 
 
+def mathjax_requests(requests) -> list[str]:
+    """Requests for MathJax's code (its runtime, TeX extensions, a11y tools): none, as the
+    math arrives typeset; only its fonts and stylesheet (assets/mathjax/) are fetched."""
+    return [u for u in requests if re.search(r"mathjax\S*\.js|/(tex|mml)-\w+\.js", urlparse(u).path, re.I)]
+
+
 def math_once(stats: dict) -> dict:
-    """Every formula typeset, once, with no MathJax error (stats: MATH_STATS's)."""
+    """Every formula shown once, typeset with no MathJax error, readable by a screen
+    reader, by the site's MathJax fonts, and no MathJax in the page (stats: MATH_STATS's)."""
     assert stats["typeset"] == stats["formulas"] and stats["notebook_raw"] == 0, stats
-    assert stats["nested"] == 0 and stats["errors"] == 0, stats
+    assert stats["nested"] == 0 and stats["errors"] == 0 and stats["unreadable"] == 0, stats
+    assert not stats["runtime"], "the page loaded MathJax"
+    assert stats["formulas"] == 0 or stats["math_fonts"] > 0, stats
     return stats
 
 
@@ -274,10 +297,9 @@ async def check_page(context, url: str, path: str, clipboard: asyncio.Lock, colo
     SHOTS.mkdir(parents=True, exist_ok=True)
     try:
         await page.goto(url + path, wait_until="load")
-        await page.wait_for_function(MATH_DONE, timeout=60_000 if path in PRINT_PAGES else 15_000)
-        await page.wait_for_timeout(300)  # a second typesetting pass would show up here
+        await page.wait_for_function(MATH_DONE, timeout=5_000)  # (it arrives typeset)
+        found["font_errors"] = await page.evaluate(FONT_ERRORS)  # (waits for the fonts)
         found["math"] = await page.evaluate(MATH_STATS)
-        found["font_errors"] = await page.evaluate(FONT_ERRORS)
         if path in PRINT_PAGES:
             found["lessons"] = await page.locator("section.print-page[id] > h1").count()
             found["toc_links"] = await page.locator("#print-page-toc a").count()
@@ -295,6 +317,10 @@ async def check_page(context, url: str, path: str, clipboard: asyncio.Lock, colo
             # JPEG: half the time of a PNG of these tall pages, and still easy to read
             await page.screenshot(path=SHOTS / f"{name}.jpg", full_page=True, type="jpeg", quality=85)
             found["screenshot_bytes"] = (SHOTS / f"{name}.jpg").stat().st_size
+            found["overflowing"] = await page.evaluate(OVERFLOWING)
+            await page.set_viewport_size(PHONE)  # the same page on a phone
+            found["phone_overflowing"] = await page.evaluate(OVERFLOWING)
+            found["phone_math"] = await page.evaluate(MATH_STATS)
     except Exception as error:  # the page's test reports it
         found["error"] = f"{type(error).__name__}: {error}"
     finally:
@@ -307,7 +333,7 @@ async def check_dark(dark, url: str) -> list[str]:
     page = await dark.new_page()
     try:
         await page.goto(url, wait_until="load")
-        await page.wait_for_function(MATH_DONE, timeout=15_000)
+        await page.wait_for_function(MATH_DONE, timeout=5_000)
         scheme = await page.evaluate("document.body.getAttribute('data-md-color-scheme')")
         assert scheme == "slate", scheme
         return await serious_axe_violations(page, rules=COLOUR_RULES)
@@ -328,11 +354,15 @@ def test_page_in_a_browser(checked, path):
         assert stats["notebook_formulas"] >= 1, stats
     assert not found["problems"], found["problems"]
     assert not outside(found["requests"]), outside(found["requests"])
+    assert not mathjax_requests(found["requests"]), mathjax_requests(found["requests"])
     assert found["font_errors"] == []
     assert not found["axe"], found["axe"]
     assert not found.get("dark_axe"), f"dark scheme: {found['dark_axe']}"
     check_copies(found["copied"], path)
     assert found["screenshot_bytes"] > 10_000  # (a page over 65,535 px tall gives none)
+    assert not found["overflowing"], f"formulas wider than the page: {found['overflowing']}"
+    assert not found["phone_overflowing"], f"formulas wider than a phone: {found['phone_overflowing']}"
+    math_once(found["phone_math"])  # on a phone too, each formula shows once
 
 
 @pytest.mark.parametrize("print_path", PRINT_PAGES)
@@ -347,6 +377,7 @@ def test_print_page_in_a_browser(checked, print_path):
     assert math_once(found["math"])["formulas"] > 500
     assert not found["problems"], found["problems"]
     assert not outside(found["requests"]), outside(found["requests"])
+    assert not mathjax_requests(found["requests"]), mathjax_requests(found["requests"])
     assert found["font_errors"] == []
     assert found["toc_links"] >= found["lessons"] >= 10  # its table of contents
     assert not found["axe"], found["axe"]
@@ -470,13 +501,12 @@ def check_copies(copied: list[str], path: str):
         assert got.rstrip("\n") == want.rstrip("\n"), f"python block {i + 1} of {source.name}"
 
 
-def test_instant_navigation_typesets_the_new_page(page, site_url):
+def test_instant_navigation_shows_the_new_pages_math(page, site_url):
     open_page(page, site_url)
     page.evaluate("window.__not_reloaded = true")
     page.click("a.md-nav__link[href$='numpy_warmup/']")
     page.wait_for_url("**/numpy_warmup/")
-    page.wait_for_function(MATH_DONE, timeout=15_000)
-    page.wait_for_timeout(300)
+    page.wait_for_function(MATH_DONE, timeout=5_000)
     check_math_once(page)
     assert page.evaluate("document.querySelectorAll('.arithmatex').length") > 10
     # It was instant navigation, not a full load: the first page's window is still there.
@@ -484,11 +514,40 @@ def test_instant_navigation_typesets_the_new_page(page, site_url):
     assert not page.problems, page.problems
 
 
+def test_copying_a_formula_gives_its_tex(browser, site_url):
+    """Formulas are drawn by CSS, which a browser copies as nothing: javascripts/math-copy.js
+    puts each formula's TeX in the copied text instead."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = listen(context.new_page())
+    try:
+        open_page(page, site_url + "en/numpy_warmup/")
+        page.bring_to_front()  # reading the clipboard needs the focus
+        copy = """async (selector) => {
+          const element = document.querySelector(selector);
+          getSelection().selectAllChildren(element);
+          document.execCommand('copy');
+          return [element.textContent, await navigator.clipboard.readText()] }"""
+        # a sentence with inline math ("The input \(x\) (\(N \times D_{in}\)) and ...")
+        paragraph = "article p:has(> .arithmatex)"
+        seen, copied = page.evaluate(copy, paragraph)
+        first = f"{paragraph} >> nth=0 >> .arithmatex"
+        tex = page.eval_on_selector_all(first, "ms => ms.map(m => m.dataset.tex)")
+        assert tex and all(t in copied for t in tex), (copied, tex)
+        assert "\\(x\\)" in copied and not re.search(r"mjx|<math", copied), copied
+        # a display formula on its own: all of its TeX
+        _, copied = page.evaluate(copy, "div.arithmatex")
+        assert copied == page.eval_on_selector("div.arithmatex", "m => m.dataset.tex")
+        assert not page.problems, page.problems
+    finally:
+        context.close()
+
+
 def switch_language(page, lang):
     page.click(".md-header__option .md-select button")
     with page.expect_navigation():
         page.click(f".md-select__link[hreflang={lang}]")
-    page.wait_for_function(MATH_DONE, timeout=15_000)
+    page.wait_for_function(MATH_DONE, timeout=5_000)
 
 
 def test_language_switch_keeps_the_lesson(page, site_url):

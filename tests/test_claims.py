@@ -29,7 +29,7 @@ def stated(text: str) -> float:
         return float(text)
     m = NUMBER.match(text)
     assert m and (m["m"] or m["e"]), f"not a number: {text!r}"
-    return float(m["m"] or 1) * 10.0 ** int(m["e"] or 0)
+    return float(f"{m['m'] or 1}e{m['e'] or 0}")  # parsed, not multiplied: 6.9 * 10.0**-5 != 6.9e-5
 
 
 def claims(page) -> dict[str, str]:
@@ -53,15 +53,38 @@ def as_stated(value: float, text: str) -> bool:
 
 
 def numpy_warmup(page: dict[str, str]) -> dict[str, bool]:
+    setup = setup_namespace("numpy_warmup")
+    lr = setup["lr"]
+    h_relu = np.maximum(setup["x"].dot(setup["w1"]), 0)  # the page's bound, 2 / lambda_max at the start
+    bound = 2 / np.linalg.eigvalsh(2 * h_relu.T.dot(h_relu)).max()
+
+    def losses_with(rate: float) -> np.ndarray:
+        """The losses of the lesson's own train section, with `lr = rate`."""
+        ns = setup_namespace("numpy_warmup")
+        ns["lr"] = rate
+        with contextlib.redirect_stdout(io.StringIO()), np.errstate(over="ignore", invalid="ignore"):
+            run_section("numpy_warmup", "train", ns)
+        return np.array(ns["losses"])
+
     factor = stated(page["diverging-lr-factor"])
-    ns = setup_namespace("numpy_warmup")
-    lr = ns["lr"]
-    ns["lr"] = lr * factor
-    with contextlib.redirect_stdout(io.StringIO()), np.errstate(over="ignore", invalid="ignore"):
-        run_section("numpy_warmup", "train", ns)
-    losses = np.array(ns["losses"])
+    losses = losses_with(lr * factor)
     inf_at = int(np.argmax(np.isinf(losses)))  # the first step whose loss is inf
     nan_from = int(np.argmax(np.isnan(losses)))
+
+    # Above the bound: a few steps up, then lower than the lesson's lr ends
+    lesson = losses_with(lr)
+    over_lr = stated(page["overshoot-lr"])
+    over = losses_with(over_lr)
+    rising = [t for t in range(1, len(over)) if over[t] > over[t - 1]]
+    peak = int(np.argmax(over))
+    steps_up = stated(page["overshoot-rising-steps"])
+    no_rise_lr = stated(page["no-rise-lr"])
+    # Larger still: slow at one rate, stalled (finite, far from trained) at three
+    slow = losses_with(stated(page["slow-lr"]))
+    stall_lrs = [stated(page[f"stall-lr-{k}"]) for k in ("low", "mid", "high")]
+    stalls = [losses_with(rate) for rate in stall_lrs]
+    finals = [run[-1] for run in stalls]
+    stalled = [np.isfinite(run).all() and run[-1] > 0.9 * run[-100] for run in stalls]  # < 10% in 100 steps
     return {
         "diverging-lr-factor": factor > 1,
         "diverging-lr": np.isclose(lr * factor, stated(page["diverging-lr"])),
@@ -71,6 +94,22 @@ def numpy_warmup(page: dict[str, str]) -> dict[str, bool]:
         and inf_at == stated(page["diverging-inf-at-step"]),
         "diverging-nan-from-step": np.isnan(losses[nan_from:]).all()
         and nan_from == stated(page["diverging-nan-from-step"]),
+        "lesson-final-loss": lr < bound and as_stated(lesson[-1], page["lesson-final-loss"]),
+        "overshoot-lr": over_lr > bound,
+        "overshoot-rising-steps": over[1] < over[0]
+        and rising == list(range(peak - int(steps_up) + 1, peak + 1)),
+        "overshoot-peak-step": peak == stated(page["overshoot-peak-step"]),
+        "overshoot-peak-loss": as_stated(over[peak], page["overshoot-peak-loss"]),
+        "overshoot-final-loss": as_stated(over[-1], page["overshoot-final-loss"]) and over[-1] < lesson[-1],
+        "no-rise-lr": bound < no_rise_lr and (np.diff(losses_with(no_rise_lr)) < 0).all(),
+        "slow-lr": stated(page["slow-lr"]) > over_lr,
+        "slow-final-loss": as_stated(slow[-1], page["slow-final-loss"]),
+        **{
+            f"stall-lr-{k}": rate > stated(page["slow-lr"]) and still
+            for k, rate, still in zip(("low", "mid", "high"), stall_lrs, stalled, strict=True)
+        },
+        "stall-final-min": as_stated(min(finals), page["stall-final-min"]),
+        "stall-final-max": as_stated(max(finals), page["stall-final-max"]),
     }
 
 
@@ -181,4 +220,5 @@ def test_every_stated_number_is_checked_against_the_run(page):
 
 def test_stated_parses_what_pages_write():
     assert stated("10") == 10 and stated("$2.6 \\times 10^{7}$") == 2.6e7 and stated("$10^{-6}$") == 1e-6
+    assert stated("$6.9 \\times 10^{-5}$") == 6.9e-5
     assert as_stated(2.63e7, "$2.6 \\times 10^{7}$") and not as_stated(2.7e7, "$2.6 \\times 10^{7}$")

@@ -47,6 +47,18 @@ def test_snippet_is_a_percent_notebook_whose_plot_runs_only_as_a_notebook(lesson
     )
 
 
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_every_text_cell_comes_in_both_languages(lesson):
+    """`# %% [markdown] lang="zh"`, then the same cell in English, `lang="en"`: the notebook
+    page of each language keeps its own (hooks/notebooks.py)."""
+    cells = jupytext.read(snippet_path(lesson)).cells
+    langs = [cell.metadata.get("lang") for cell in cells if cell.cell_type == "markdown"]
+    assert langs and langs == ["zh", "en"] * (len(langs) // 2), langs
+    for i, cell in enumerate(cells):
+        if cell.metadata.get("lang") == "zh":
+            assert cells[i + 1].metadata.get("lang") == "en", f"cell {i}: no English cell right after it"
+
+
 @pytest.fixture(scope="module")
 def script_output():
     """What each snippet prints when run as a plain script on the CPU, on one thread as
@@ -72,6 +84,43 @@ def test_notebook_page_shows_this_runs_outputs_and_plot(site, script_output, les
     # The code cells are the snippet's, without the section markers.
     code = "\n".join(c.get_text() for c in soup.select("div.highlight-ipynb pre code"))
     assert "losses.append" in code and "--8<--" not in code
+
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+LATIN = re.compile(r"[A-Za-z]")
+MATH = re.compile(r"\$\$.*?\$\$|\$.*?\$", re.S)
+
+
+def check_language(texts: list[str], lang: str, where: str):
+    """Prose in the page's language: with code and math taken out, at least half the
+    letters of a 中文 text cell are CJK characters (some names stay Latin: NumPy, ReLU,
+    autograd); an English one has none."""
+    assert texts, f"{where}: no text cells"
+    for text in texts:
+        prose = MATH.sub("", text)
+        cjk, latin = len(CJK.findall(prose)), len(LATIN.findall(prose))
+        if lang == "zh":
+            assert cjk >= latin and cjk >= 5, f"{where}: not Chinese: {text!r}"
+        else:
+            assert cjk == 0 and latin >= 10, f"{where}: not English: {text!r}"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("lang,prefix", LANGS)
+def test_text_cells_and_download_are_in_the_pages_language(site, lesson, lang, prefix):
+    folder = site / prefix / notebook_dir(lesson)
+    soup = BeautifulSoup((folder / "index.html").read_text(encoding="utf-8"), "html.parser")
+    for code in soup.select(".jp-MarkdownCell code"):
+        code.decompose()
+    shown = [cell.get_text() for cell in soup.select(".jp-MarkdownCell")]
+    check_language(shown, lang, f"{prefix}{notebook_dir(lesson)}")
+    # As many text cells as the snippet has in that language, and the .ipynb has the same
+    ours = [c for c in jupytext.read(snippet_path(lesson)).cells if c.metadata.get("lang") == lang]
+    assert len(shown) == len(ours)
+    notebook = json.loads((folder / f"{lesson}.ipynb").read_text(encoding="utf-8"))
+    texts = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown"]
+    assert texts == [c.source for c in ours]
+    check_language([re.sub(r"`[^`]*`", "", text) for text in texts], lang, f"{prefix}{lesson}.ipynb")
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
@@ -118,7 +167,8 @@ def test_downloads(site, lesson, lang, prefix):
 @pytest.mark.parametrize("lang,prefix", LANGS)
 def test_colab_link_opens_the_notebook_from_github(site, lang, prefix):
     """Colab opens .ipynb files from GitHub only: the link names the branch the Pages
-    workflow publishes the built notebooks to, and the repository in repo_url."""
+    workflow publishes the built notebooks to, and the repository in repo_url; and the
+    workflow publishes each language's (.github/workflows/pages.yml)."""
     import yaml
 
     class Loader(yaml.SafeLoader):
@@ -132,11 +182,17 @@ def test_colab_link_opens_the_notebook_from_github(site, lang, prefix):
     )
     config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)
     repo = re.fullmatch(r"https://github\.com/([^/]+/[^/]+?)/?", config["repo_url"]).group(1)
+    workflow = (ROOT / ".github" / "workflows" / "pages.yml").read_text(encoding="utf-8")
+    assert f"site/{prefix}notebooks/*/*.ipynb" in workflow
+    assert f"cp notebooks/{prefix}notebooks/*/*.ipynb branch/{prefix}\n" in workflow
     for lesson in LESSONS:
         soup = BeautifulSoup(notebook_page(site, prefix, lesson).read_text(encoding="utf-8"), "html.parser")
         colab = [a["href"] for a in soup.select(".notebook-header a") if "colab" in a["href"]]
         branch = config["extra"]["colab_branch"]
-        assert colab == [f"https://colab.research.google.com/github/{repo}/blob/{branch}/{lesson}.ipynb"]
+        # The branch holds the notebooks as the site does: 中文 at its root, English in en/
+        assert colab == [
+            f"https://colab.research.google.com/github/{repo}/blob/{branch}/{prefix}{lesson}.ipynb"
+        ]
 
 
 def copy_project(tmp_path):
@@ -213,7 +269,7 @@ def test_templates_are_compiled_once_per_build(tmp_path, monkeypatch):
     spec.loader.exec_module(hook)  # patches nbconvert, as mkdocs does when it loads the hook
     notebook = tmp_path / "n.ipynb"
     nbformat.write(notebook_hook().as_notebook(snippet_path(LESSONS[0])), notebook)
-    options = {"theme": "light", "no_prompt": True, "highlight_extra_classes": "highlight"}
+    options = notebook_hook().RENDER
 
     compiled = []
     compile_ = jinja2.Environment.compile

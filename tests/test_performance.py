@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))  # bench's modules import each other by 
 flops = module(ROOT / "bench" / "flops.py")
 lessons = module(ROOT / "bench" / "lessons.py")
 run = module(ROOT / "bench" / "run.py")
+project = module(ROOT / "bench" / "project.py")
 plots = module(ROOT / "hooks" / "bench_plots.py")
 
 DATA = json.loads(RESULTS.read_text(encoding="utf-8"))
@@ -131,6 +132,32 @@ def test_quick_run_writes_a_valid_file(tmp_path):
     data = json.loads(out.read_text(encoding="utf-8"))
     check_results(data)
     assert data["settings"]["quick"]
+
+
+# -- the project's own speed: bench/project.py, not the lesson's benchmark -------------------
+def test_project_timing_is_a_script_of_its_own():
+    """bench/run.py measures the lessons only; bench/project.py the tests and the build."""
+    assert (
+        "--project"
+        not in subprocess.run(
+            [sys.executable, "bench/run.py", "--help"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
+    )
+    assert "project" not in DATA
+
+
+def test_first_visit_weighs_the_page_and_what_it_loads(tmp_path):
+    (tmp_path / "index.html").write_text(
+        '<link rel="stylesheet" href="a.css"><script src="b.js"></script><img src="c.svg">'
+        '<script src="https://elsewhere.example/x.js"></script>',
+        encoding="utf-8",
+    )
+    (tmp_path / "a.css").write_text("@font-face { src: url(f.woff2) }", encoding="utf-8")
+    for name in ("b.js", "c.svg", "f.woff2"):
+        (tmp_path / name).write_text(name * 10, encoding="utf-8")
+    visit = project.first_visit(tmp_path)
+    assert visit["files"] == 5  # the page, its CSS, script, image and the CSS's font; not another host's
+    assert visit["bytes"] == sum(f.stat().st_size for f in tmp_path.iterdir())
 
 
 # -- the benchmark times the lessons' own code -----------------------------------------------
@@ -380,6 +407,11 @@ def facts() -> dict[str, str]:
             sum(r["flops"] for r in small) / sum(r["us"] for r in small) / 1e3
         )
         out[f"{key}_update_us"] = us(update["us"])
+        # how close the large products come to the peak of their own library, dtype, thread count
+        lib, dtype = ("numpy", "float64") if key == "numpy" else ("torch", "float32")
+        rate = sum(r["flops"] for r in big) / sum(r["us"] for r in big) / 1e3
+        out[f"{key}_peak"] = gflops(peak(dtype, every, lib))
+        out[f"{key}_big_share_of_peak"] = f"{100 * rate / peak(dtype, every, lib):.0f}"
     autograd = profile("autograd", "float32")
     out["backward_us"] = us(autograd["loss.backward()"]["us"])
     hand = [r for code, r in torch32.items() if code.startswith(("grad_", "grad_h["))]
@@ -407,6 +439,11 @@ def facts() -> dict[str, str]:
     here = next(p for p in cpu if (p["N"], p["H"]) == (f["N"], f["H"]))
     largest = max(cpu, key=lambda p: p["flops"])
     out["sweep_here_ms"] = ms(here["step_s"])
+    out["sweep_here_steps"] = str(here["steps"])
+    # the same step in the loop table: autograd, float32, all threads, per step
+    same = loop(lesson="autograd", impl="lesson", dtype="float32", threads=every)
+    out["loop_step_ms"] = ms(same["min_s"] / same["steps"])
+    out["loop_median_step_ms"] = ms(same["median_s"] / same["steps"])
     out["sweep_here_gflops"] = gflops(here["flops"] / here["step_s"] / 1e9)
     out["sweep_largest_gflops"] = gflops(largest["flops"] / largest["step_s"] / 1e9)
     out["sweep_best_gflops"] = gflops(max(p["flops"] / p["step_s"] for p in cpu) / 1e9)
@@ -453,17 +490,69 @@ def table_rows() -> dict[str, list[str]]:
 
 
 ROWS = table_rows()
+PLACEHOLDER = re.compile(r"<!-- bench-table: (\w+) -->")
+
+
+def rendered(lang: str) -> str:
+    """The page's Markdown as the build has it: each table placeholder replaced by the hook."""
+    return plots.tables(TEXT[lang], lang, DATA)
+
+
+def test_the_pages_hold_no_table_of_the_data_only_its_placeholders():
+    """Both languages ask for the same tables in the same order; none is typed in by hand."""
+    assert PLACEHOLDER.findall(TEXT["zh"]) == PLACEHOLDER.findall(TEXT["en"]) == list(ROWS)
+    for lang, text in TEXT.items():
+        typed = [line for line in text.splitlines() if line.strip().startswith("| `")]
+        assert not typed, f"{lang}: a table row typed into the page:\n" + "\n".join(typed)
 
 
 @pytest.mark.parametrize("lang", PAGES)
 def test_tables_hold_the_data_row_for_row(lang):
-    lines = [line.strip() for line in TEXT[lang].splitlines()]
+    lines = [line.strip() for line in rendered(lang).splitlines()]
     for kind, rows in ROWS.items():
         missing = [row for row in rows if row not in lines]
         assert not missing, f"{kind} table: rows missing or different:\n" + "\n".join(missing)
     expected = {row for rows in ROWS.values() for row in rows}
     stale = [line for line in lines if line.startswith("| `") and line not in expected]
     assert not stale, "table rows not from the data:\n" + "\n".join(stale)
+
+
+@pytest.mark.parametrize("lang", PAGES)
+def test_table_headers_are_in_the_pages_language(lang):
+    other = {"zh": "en", "en": "zh"}[lang]
+    headers = [
+        line for line in rendered(lang).splitlines() if line.strip().startswith("| ") and "---" not in line
+    ]
+    for name in ROWS:
+        mine, theirs = plots.HEADERS[name][lang], plots.HEADERS[name][other]
+        assert "| " + " | ".join(mine) + " |" in [h.strip() for h in headers], name
+        assert len(mine) == len(theirs) and mine != theirs, name
+
+
+@pytest.mark.parametrize("lang", PAGES)
+def test_built_page_shows_the_tables_of_the_data(built_site, lang):
+    """The built page's tables, cell for cell, are the data's: one table per placeholder,
+    in order, each row as table_rows() makes it from bench/results.json."""
+    from bs4 import BeautifulSoup
+
+    site, done, _ = built_site
+    assert done.returncode == 0, done.stderr[-3000:]
+    html = (site / ("en/" if lang == "en" else "") / "performance" / "index.html").read_text(encoding="utf-8")
+    soup = BeautifulSoup(html, "html.parser").find("article")
+
+    def text(cell) -> str:
+        return (
+            f"`{cell.get_text()}`"
+            if cell.find("code") and cell.get_text() == cell.code.get_text()
+            else cell.get_text()
+        )
+
+    shown = [
+        [cells(*(text(td) for td in tr.find_all("td"))) for tr in table.tbody.find_all("tr")]
+        for table in soup.find_all("table")
+        if table.tbody and table.find("td").find("code")  # the FLOP table's rows start with math
+    ]
+    assert shown == list(ROWS.values())
 
 
 # -- the page's prose ---------------------------------------------------------------------------------
@@ -476,6 +565,7 @@ FACTS = facts()
 def prose(text: str) -> str:
     """The page without code, math, link targets, ids, and the rows checked above."""
     text = re.sub(r"^([ \t]*)(```+).*?^\1\2[ \t]*$", "", text, flags=re.M | re.S)
+    text = PLACEHOLDER.sub("", text)
     text = re.sub(r"\$\$.*?\$\$", "", text, flags=re.S)
     text = re.sub(r"\$[^$\n]+\$", "", text)
     text = "\n".join(
