@@ -12,10 +12,10 @@ from unittest import mock
 
 import pytest
 import torch
-from test_claims import CLAIM, as_stated
+from test_claims import as_stated
 from test_claims import stated as number
 
-from conftest import DOCS, run_section, section, section_names, setup_namespace
+from conftest import run_section, section, setup_namespace
 
 LESSON = "real_data"
 
@@ -283,8 +283,8 @@ def test_without_loading_the_new_model_differs():
 
 # --- the exercises (snippets/exercises/real_data.py), in tests/test_exercises.py's convention -------
 # Each function gets the namespace the exercise left and the exN- claims its answer marks on the page,
-# asserts what the answer says in words, and returns {claim: whether the run agrees}. Until
-# tests/test_exercises.py lists them in its CHECKS, test_the_exercise_answers runs them here.
+# asserts what the answer says in words, and returns {claim: whether the run agrees};
+# tests/test_exercises.py runs them (its CHECKS["real_data"]).
 
 EXERCISES = "exercises/real_data"
 
@@ -315,34 +315,6 @@ def real_data_ex2(ns, stated):
         == number(stated["ex2-never-predicted"]),
         "ex2-shuffled-accuracy": as_stated(100 * lesson_accuracy(), stated["ex2-shuffled-accuracy"]),
     }
-
-
-EXERCISE_CHECKS = {"ex1": real_data_ex1, "ex2": real_data_ex2}
-
-
-def exercise_claims(page: str, ex: str) -> dict[str, str]:
-    text = (DOCS / page).read_text(encoding="utf-8")
-    return {m["name"]: m["value"] for m in CLAIM.finditer(text) if m["name"].startswith(f"{ex}-")}
-
-
-@pytest.mark.parametrize("ex", sorted(EXERCISE_CHECKS))
-def test_the_exercise_answers(ex):
-    stated = exercise_claims("real_data.en.md", ex)
-    assert stated and exercise_claims("real_data.md", ex) == stated
-    ns = setup_namespace(EXERCISES)
-    with contextlib.redirect_stdout(io.StringIO()), one_thread():
-        run_section(EXERCISES, "model", ns)
-        run_section(EXERCISES, ex, ns)
-    results = EXERCISE_CHECKS[ex](ns, stated)
-    assert set(results) == set(stated)
-    wrong = {claim: stated[claim] for claim, ok in results.items() if not ok}
-    assert not wrong, f"{ex}: these numbers disagree with the run: {wrong}"
-
-
-def test_the_exercises_copy_the_lessons_sections():
-    shared = section_names(EXERCISES) & section_names(LESSON)
-    assert {"setup", "model"} <= shared
-    assert all(section(EXERCISES, s) == section(LESSON, s) for s in shared)
 
 
 @pytest.mark.parametrize("ex, trained_model", [("ex1", "mse_model"), ("ex2", "sorted_model")])
