@@ -20,8 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import lessons  # noqa: E402  (bench/ on the path first)
-from flops import statement_flops  # noqa: E402
+from flops import statement_flops  # noqa: E402  (bench/ on the path first)
+
+import lessons  # noqa: E402  (the repository root's lessons.py, installed by `pip install -e .`)
 
 CORE = {"numpy": ["numpy_warmup"], "torch": ["tensors", "autograd"]}
 DTYPES = ("float32", "float64")
@@ -162,14 +163,17 @@ class Worker:
         fresh = lambda: lessons.namespace(lesson, device=self.device, dtype=dtype, skip=skip)  # noqa: E731
         record = {"lesson": lesson, "impl": impl, "lib": self.spec["lib"], "dtype": dtype or "float32"}
         self.loop(
-            f"{lesson} ({impl}) {record['dtype']}", record, fresh, lambda ns: lessons.run(code, ns)["losses"]
+            f"{lesson} ({impl}) {record['dtype']}",
+            record,
+            fresh,
+            lambda ns: lessons.quietly(code, ns)["losses"],
         )
 
     def try_lesson(self, lesson: str, **options) -> None:
         """Queue a lesson of the rest of the course, if one step of it runs (it may be in the making)."""
         try:
             ns = lessons.namespace(lesson, device=self.device, skip=options.get("skip", ()))
-            lessons.run(lessons.train_code(lesson, steps=1), ns)
+            lessons.quietly(lessons.train_code(lesson, steps=1), ns)
         except Exception as error:
             say(f"{self.tag} {lesson}: skipped ({error!r})")
             return
@@ -209,7 +213,9 @@ class Worker:
             ns["step"] = step
             return ns
 
-        self.loop(f"{lesson} (compile) {dtype}", record, fresh, lambda ns: lessons.run(loop, ns)["losses"])
+        self.loop(
+            f"{lesson} (compile) {dtype}", record, fresh, lambda ns: lessons.quietly(loop, ns)["losses"]
+        )
 
     # -- where the time goes: every statement of the loop, timed -------------------
     def profile(self, lesson: str, dtype: str) -> None:
@@ -288,7 +294,7 @@ class Worker:
             start = time.perf_counter()
             ns = lessons.namespace("autograd", device=self.device, dtype="float32", sizes=(N, 1000, H, 10))
             D_in, D_out = ns["D_in"], ns["D_out"]
-            lessons.run(lessons.train_code("autograd", steps=1), dict(ns))  # warm-up
+            lessons.quietly(lessons.train_code("autograd", steps=1), dict(ns))  # warm-up
             one = time.perf_counter() - start
             steps = 2 if self.quick else max(3, min(200, int(0.2 / max(one, 1e-6))))
             code = lessons.train_code("autograd", steps=steps)
@@ -298,7 +304,7 @@ class Worker:
                 run_ns = dict(ns)
                 self.sync()
                 t0 = time.perf_counter()
-                lessons.run(code, run_ns)
+                lessons.quietly(code, run_ns)
                 self.sync()
                 per_step.append((time.perf_counter() - t0) / steps)
             self.out["sweep"].append(
@@ -327,10 +333,10 @@ class Worker:
             self.tuned(CORE[lib][0], dtype)
         if spec["extras"]:  # the all-threads worker: the rest of the course, and the deeper looks
             if lib == "torch":
-                for lesson in lessons.lessons():
+                for lesson in lessons.lessons_with("train"):
                     if lessons.uses_torch(lesson) and lesson not in CORE[lib]:
                         self.try_lesson(lesson)
-                if "optim" in lessons.lessons() and "sgd" in lessons.section_names("optim"):
+                if "optim" in lessons.lessons_with("train") and "sgd" in lessons.section_names("optim"):
                     self.try_lesson("optim", skip=("adam",), impl="sgd")  # torch.optim.SGD, not Adam
                 if spec["compile"]:
                     self.compiled("tensors", "float32")

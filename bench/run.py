@@ -11,7 +11,7 @@ What it measures, all on this machine, in one run:
 - the peak: one large float32 and float64 matrix product, NumPy and PyTorch, on
   1 thread and on all of them (and on the GPU, when there is one);
 - the 500-step loop of each lesson, run from the lesson's own `train` section
-  (bench/lessons.py), in float32 and float64, on 1 thread and all of them, and on
+  (lessons.py), in float32 and float64, on 1 thread and all of them, and on
   the GPU; tuned loops (bench/tuned_*.py); torch.compile of a step;
 - every line of the loops, timed on its own; the cost of one tiny call;
 - one training step as the matrices grow (autograd, float32), CPU and GPU;
@@ -41,8 +41,9 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
 import flops  # noqa: E402  (bench/ on the path first)
-import lessons  # noqa: E402
 from measure import Quiet  # noqa: E402
+
+import lessons  # noqa: E402  (the repository root's lessons.py, installed by `pip install -e .`)
 
 STEPS = 500  # as the lessons have it
 QUICK_STEPS = 20

@@ -246,14 +246,16 @@ def _stylesheet(blocks: list[str], fits: set[int]) -> str:
         # the stacked version of a wide formula only where the side-by-side one doesn't fit
         # (never a vertical scroll bar: a subpixel of the formula's margin made one, which
         # axe reports as a scrollable region that the keyboard can't reach)
-        ".arithmatex:has(> .math-wide) { display: block; container-type: inline-size; overflow-y: hidden; }",
-        ".arithmatex > .math-wide { display: block; }",
-        ".arithmatex > .math-narrow { display: none; }",
+        # (.md-typeset: to outweigh Material's ".md-typeset div.arithmatex { overflow: auto }")
+        ".md-typeset .arithmatex:has(> .math-wide) { display: block; container-type: inline-size;"
+        " overflow-y: hidden; }",
+        ".md-typeset .arithmatex > .math-wide { display: block; }",
+        ".md-typeset .arithmatex > .math-narrow { display: none; }",
     ]
     for em in sorted(fits):
         rules.append(
-            f"@container (max-width: {em}em) {{ .math-fits-{em} > .math-wide {{ display: none; }}"
-            f" .math-fits-{em} > .math-narrow {{ display: block; }} }}"
+            f"@container (max-width: {em}em) {{ .md-typeset .math-fits-{em} > .math-wide {{ display: none; }}"
+            f" .md-typeset .math-fits-{em} > .math-narrow {{ display: block; }} }}"
         )
     # Text first, in a fallback font, then MathJax's (each glyph's box is set by the CSS, so
     # nothing moves when the font arrives): the page isn't blank while the fonts load.

@@ -1,88 +1,68 @@
-"""Shared helpers: find lessons, pages and snippet sections the way the site does.
+"""Fixtures, and the site lane's marker. Reading and running a lesson is lessons.py's job
+(`import lessons`, at the repository root): tests import it, not this file.
 
-Lessons are found by globbing snippets/*.py; pages by globbing docs/*.md. No test
-keeps a list of lessons or a copy of a snippet's code.
+The names below from `LESSONS` to `slug` are lessons.py's, re-exported for tests written
+before it (`from conftest import section, run_section, ...`); new tests use lessons.py.
 """
 
-import re
-import textwrap
-from pathlib import Path
+import os
 
-import pytest
+# One thread for NumPy's BLAS and for torch, here and in the scripts the tests start (they
+# inherit it): in one process their two thread pools spin against each other, and on a busy
+# 2-core machine a lesson's 500 steps then take a minute instead of a second. Set before
+# NumPy or torch is imported; the numbers the pages state are the same on one thread.
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 
-ROOT = Path(__file__).resolve().parent.parent
-SNIPPETS = ROOT / "snippets"
-DOCS = ROOT / "docs"
+# The scripts, builds and benchmarks the tests start import this checkout's lessons.py (as
+# pytest's `pythonpath` does here), whichever checkout `pip install -e .` installed.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [os.path.dirname(os.path.dirname(os.path.abspath(__file__))), os.environ.get("PYTHONPATH")])
+)
 
-LESSONS = sorted(p.stem for p in SNIPPETS.glob("*.py"))
+import pytest  # noqa: E402
 
-# The section marker syntax of pymdownx.snippets: "--8<-- [start:name]" anywhere in a line.
-MARKER = re.compile(r"-{1,}8<-{1,}[ \t]+\[[ \t]*(start|end)[ \t]*:[ \t]*([a-z][-_0-9a-z]*)[ \t]*\]", re.I)
+import lessons  # noqa: E402
+from lessons import (  # noqa: E402
+    DOCS,
+    LESSONS,
+    ROOT,
+    SNIPPETS,
+    lessons_with,
+    pages,
+    section,
+    section_names,
+    slug,
+    uses_torch,
+)
 
+snippet_path = lessons.path
 
-def snippet_path(lesson: str) -> Path:
-    return SNIPPETS / f"{lesson}.py"
-
-
-def section_names(lesson: str) -> set[str]:
-    return {m.group(2) for m in MARKER.finditer(snippet_path(lesson).read_text(encoding="utf-8"))}
-
-
-def section(lesson: str, name: str) -> str:
-    """The source of one named section, as the page shows it: other markers dropped, dedented."""
-    lines, inside, found = [], False, False
-    for line in snippet_path(lesson).read_text(encoding="utf-8").splitlines():
-        m = MARKER.search(line)
-        if m and m.group(2) == name:
-            if m.group(1) == "start":
-                inside = found = True
-                continue
-            break
-        if m:
-            continue
-        if inside:
-            lines.append(line)
-    if not found:
-        raise KeyError(f"snippets/{lesson}.py has no section {name!r}")
-    return textwrap.dedent("\n".join(lines)) + "\n"
+__all__ = [
+    "DOCS",
+    "LESSONS",
+    "ROOT",
+    "SNIPPETS",
+    "lessons_with",
+    "pages",
+    "section",
+    "section_names",
+    "slug",
+    "snippet_path",
+    "uses_torch",
+]
 
 
 def run_section(lesson: str, name: str, namespace: dict) -> dict:
-    """Execute a section of a snippet in `namespace` (the page's code, run as shown)."""
-    code = compile(section(lesson, name), f"snippets/{lesson}.py:{name}", "exec")
-    exec(code, namespace)
+    """Execute a section of a snippet in `namespace`; its output is not captured (old name:
+    use `lessons.run`)."""
+    print(lessons.run(lesson, name, ns=namespace), end="")
     return namespace
 
 
 def setup_namespace(lesson: str) -> dict:
-    """A namespace holding what the lesson's `setup` section defines (its prints swallowed).
-
-    Always on the CPU, even on a GPU machine: the pages' doctest outputs are the CPU's
-    (CUDA draws other random numbers), and the cuda-marked tests run the scripts themselves.
-    """
-    import contextlib
-    import io
-    from unittest import mock
-
-    ns: dict = {}
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
-        if uses_torch(lesson):
-            stack.enter_context(mock.patch("torch.cuda.is_available", return_value=False))
-        run_section(lesson, "setup", ns)
-    return ns
-
-
-def uses_torch(lesson: str) -> bool:
-    return re.search(r"^\s*import torch", snippet_path(lesson).read_text(encoding="utf-8"), re.M) is not None
-
-
-def lessons_with(*names: str) -> list[str]:
-    return [lesson for lesson in LESSONS if set(names) <= section_names(lesson)]
-
-
-def pages() -> list[Path]:
-    return sorted(DOCS.rglob("*.md"))
+    """The lesson's `setup` section run on the CPU, prints swallowed (old name: `lessons.setup`)."""
+    return lessons.setup(lesson)
 
 
 def free_port() -> int:
@@ -123,11 +103,6 @@ def notebook_hook():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def slug(page: Path) -> str:
-    """docs/autograd.en.md -> autograd"""
-    return page.name.removesuffix(".md").removesuffix(".en")
 
 
 @pytest.fixture(scope="session")
@@ -201,3 +176,13 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if needs_the_site(item):
             item.add_marker(pytest.mark.site)
+
+
+def pytest_collection_finish(session):
+    """The scripts tests/test_snippets.py runs start now, in the background, one at a time:
+    they run on one core while the other tests run on the other."""
+    runs = [
+        item for item in session.items if item.path.name == "test_snippets.py" and "cuda" not in item.keywords
+    ]
+    if runs and not session.config.option.collectonly:
+        lessons.start_scripts([item.callspec.params["lesson"] for item in runs], lessons.CPU_ONLY)

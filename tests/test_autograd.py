@@ -1,37 +1,25 @@
 """Claims made on the Autograd page (docs/autograd.md) about its own snippet."""
 
-import contextlib
-import io
 import math
 import re
 import warnings
 
 import pytest
 
-from conftest import DOCS, run_section, section, setup_namespace
+import lessons
+from lessons import DOCS
 
-
-def train(drop_zeroing=False):
-    ns = setup_namespace("autograd")
-    with contextlib.redirect_stdout(io.StringIO()):
-        for name in ("x", "y"):
-            ns[name] = ns[name].to("cpu")
-        for name in ("w1", "w2"):
-            ns[name] = ns[name].detach().to("cpu").requires_grad_()
-        src = section("autograd", "train")
-        if drop_zeroing:
-            lines = [line for line in src.splitlines() if not line.strip().endswith(".grad.zero_()")]
-            assert len(lines) == len(src.splitlines()) - 2
-            src = "\n".join(lines)
-        exec(compile(src, "snippets/autograd.py:train", "exec"), ns)
-    return ns["losses"]
+# The loop's two `.grad.zero_()` lines, made no-ops
+NO_ZEROING = (("w1.grad.zero_()", "pass"), ("w2.grad.zero_()", "pass"))
 
 
 def test_forgetting_to_zero_the_gradients_diverges():
     """The page: without zero_() the loss never gets below a hundred thousand, jumps up and
     down, overflows to inf after 100-odd steps and turns into nan; the correct loop is near
-    400 by step 100."""
-    right, wrong = train(), train(drop_zeroing=True)
+    400 by step 100. 200 steps: the inf comes before step 200, and from the first nan on every
+    loss is nan (nan gradients make nan weights), so the last step, 199 or 499, is nan."""
+    right = lessons.train("autograd").losses
+    wrong = lessons.train("autograd", edits=NO_ZEROING, steps=200).losses
     assert 300 < right[100] < 500
     first_bad = next(t for t, v in enumerate(wrong) if not math.isfinite(v))
     assert all(v > 1e5 for v in wrong[:first_bad])
@@ -40,33 +28,22 @@ def test_forgetting_to_zero_the_gradients_diverges():
 
 def test_same_losses_as_the_tensors_lesson_digit_for_digit():
     """The page: on the CPU, autograd.py prints exactly the losses tensors.py prints."""
-    ns = setup_namespace("tensors")
-    with contextlib.redirect_stdout(io.StringIO()):
-        for name in ("x", "y", "w1", "w2"):
-            ns[name] = ns[name].to("cpu")
-        run_section("tensors", "train", ns)
-    assert train() == ns["losses"]
+    assert lessons.train("autograd").losses == lessons.train("tensors").losses
 
 
 def reassign_failure(outside_no_grad, keep_zeroing):
     """Run the page's loop with `w = w - lr * w.grad` in place of `w -= lr * w.grad`:
     (the step it fails at, "ExceptionType: message")."""
-    ns = setup_namespace("autograd")
-    src = section("autograd", "train")
-    for name in ("w1", "w2"):
-        old = f"{name} -= lr * {name}.grad"
-        assert old in src
-        src = src.replace(old, f"{name} = {name} - lr * {name}.grad")
-        if not keep_zeroing:
-            assert f"{name}.grad.zero_()" in src
-            src = src.replace(f"{name}.grad.zero_()", "pass")
+    edits = [(f"{name} -= lr * {name}.grad", f"{name} = {name} - lr * {name}.grad") for name in ("w1", "w2")]
+    if not keep_zeroing:
+        edits += NO_ZEROING
     if outside_no_grad:
-        assert "with torch.no_grad():" in src
-        src = src.replace("with torch.no_grad():", "if True:")
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        edits.append(("with torch.no_grad():", "if True:"))
+    ns = lessons.setup("autograd")
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # reading a non-leaf's .grad warns
         with pytest.raises(Exception) as info:
-            exec(compile(src, "snippets/autograd.py:train", "exec"), ns)
+            lessons.run("autograd", "train", ns=ns, edits=edits)
     return ns["t"], f"{info.type.__name__}: {info.value}"
 
 

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from conftest import DOCS, LESSONS, snippet_path
+import lessons
+from lessons import DOCS, LESSONS
 
 PAGES = [DOCS / "cheatsheet.md", DOCS / "cheatsheet.en.md"]
 CODE = re.compile(r"`([^`]+)`")
@@ -30,15 +31,15 @@ def rows(page):
 def test_every_code_cell_is_in_a_linked_lesson(page):
     table = rows(page)
     assert len(table) >= 20, f"only {len(table)} rows found in {page.name}"
-    for numpy_code, torch_code, lessons in table:
-        assert lessons, f"a row links to no lesson: {numpy_code} {torch_code}"
-        assert all(lesson in LESSONS for lesson in lessons), lessons
-        sources = "\n".join(snippet_path(lesson).read_text(encoding="utf-8") for lesson in lessons)
-        numpy_source = snippet_path("numpy_warmup").read_text(encoding="utf-8") + sources
+    for numpy_code, torch_code, linked in table:
+        assert linked, f"a row links to no lesson: {numpy_code} {torch_code}"
+        assert all(lesson in LESSONS for lesson in linked), linked
+        sources = "\n".join(lessons.source(lesson) for lesson in linked)
+        numpy_source = lessons.source("numpy_warmup") + sources
         for code in torch_code:
-            assert code in sources, f"{page.name}: `{code}` is not in {lessons}"
+            assert code in sources, f"{page.name}: `{code}` is not in {linked}"
         for code in numpy_code:
-            assert code in numpy_source, f"{page.name}: `{code}` is not in numpy_warmup or {lessons}"
+            assert code in numpy_source, f"{page.name}: `{code}` is not in numpy_warmup or {linked}"
 
 
 def test_both_languages_list_the_same_rows():
@@ -47,5 +48,5 @@ def test_both_languages_list_the_same_rows():
 
 
 def test_every_lesson_is_in_the_cheat_sheet():
-    linked = {lesson for _, _, lessons in rows(PAGES[0]) for lesson in lessons}
+    linked = {lesson for _, _, row_lessons in rows(PAGES[0]) for lesson in row_lessons}
     assert linked == set(LESSONS), set(LESSONS) ^ linked

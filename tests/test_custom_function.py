@@ -1,14 +1,12 @@
 """Claims made on the Custom autograd Function page (docs/custom_function.md) about its own snippet."""
 
-import contextlib
 import inspect
-import io
 import sys
 
 import pytest
 import torch
 
-from conftest import run_section, section, setup_namespace
+import lessons
 
 MASK = "grad_input[input < 0] = 0"
 # The exception gradcheck raises (torch.autograd.gradcheck names the function, not its module)
@@ -17,12 +15,9 @@ GradcheckError = sys.modules["torch.autograd.gradcheck"].GradcheckError
 
 def my_relu(replace=None):
     """MyReLU from the page's `function` section, optionally with its mask line replaced."""
-    src = section("custom_function", "function")
-    assert src.count(MASK) == 1
-    if replace is not None:
-        src = src.replace(MASK, replace)
+    assert lessons.section("custom_function", "function").count(MASK) == 1
     ns = {"torch": torch}
-    exec(compile(src, "snippets/custom_function.py:function (modified)", "exec"), ns)
+    lessons.run("custom_function", "function", ns=ns, edits=[(MASK, replace)] if replace is not None else ())
     return ns["MyReLU"]
 
 
@@ -30,7 +25,7 @@ def inputs(dtype):
     """Seeded inputs, none within 100 eps (1e-4) of the kink at 0: random ones and a slice
     of the lesson's h."""
     z = torch.randn(6, 7, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
-    ns = setup_namespace("custom_function")
+    ns = lessons.setup("custom_function")
     h = ns["x"][:4].mm(ns["w1"]).detach().to(torch.float64)
     for value in (z, h):
         assert value.abs().min() > 1e-4
@@ -43,7 +38,7 @@ def gradcheck(fn, value):
 
 def test_gradcheck_passes_in_float64():
     """The page: gradcheck(MyReLU.apply, ...) returns True on float64 inputs away from 0."""
-    ns = setup_namespace("custom_function")
+    ns = lessons.setup("custom_function")
     for value in inputs(torch.float64):
         assert gradcheck(ns["MyReLU"], value)
 
@@ -73,7 +68,7 @@ def test_gradcheck_cannot_see_the_choice_at_zero():
 
 def test_gradcheck_fails_in_float32():
     """The page: the same check in float32 fails (the finite differences are off by percents)."""
-    ns = setup_namespace("custom_function")
+    ns = lessons.setup("custom_function")
     with pytest.warns(UserWarning, match="not a double precision"):
         for value in inputs(torch.float32):
             assert not gradcheck(ns["MyReLU"], value)
@@ -81,7 +76,7 @@ def test_gradcheck_fails_in_float32():
 
 def test_float32_gradcheck_raises_with_both_jacobians_by_default():
     """The page: without raise_exception=False, gradcheck raises an exception listing the two Jacobians."""
-    ns = setup_namespace("custom_function")
+    ns = lessons.setup("custom_function")
     value = next(inputs(torch.float32))
     with pytest.warns(UserWarning), pytest.raises(GradcheckError) as info:
         torch.autograd.gradcheck(ns["MyReLU"].apply, (value,))
@@ -109,39 +104,32 @@ def test_gradcheck_defaults():
 
 def test_instantiating_warns_and_calling_an_instance_raises():
     """The page: MyReLU() warns (DeprecationWarning); calling the instance raises RuntimeError."""
-    ns = setup_namespace("custom_function")
+    ns = lessons.setup("custom_function")
     with pytest.warns(DeprecationWarning, match="should not be instantiated"):
         instance = ns["MyReLU"]()
     with pytest.raises(RuntimeError, match="Legacy autograd function with non-static forward method"):
         instance(ns["x"])
 
 
-def train(lesson):
-    ns = setup_namespace(lesson)
-    with contextlib.redirect_stdout(io.StringIO()):
-        run_section(lesson, "train", ns)
-    return ns["losses"]
-
-
 def test_same_losses_as_the_autograd_lesson_digit_for_digit():
     """The page: on the CPU, all 500 losses equal the autograd lesson's, digit for digit."""
-    ours, theirs = train("custom_function"), train("autograd")
+    ours, theirs = lessons.train("custom_function").losses, lessons.train("autograd").losses
     assert len(ours) == 500 and ours == theirs
 
 
 def test_the_loop_uses_my_relu():
-    """The page: the ReLU in the loop is MyReLU's, so breaking its backward changes training."""
-    ns = setup_namespace("custom_function")
+    """The page: the ReLU in the loop is MyReLU's, so breaking its backward changes training
+    (from the first update on: the loss at step 1)."""
+    ns = lessons.setup("custom_function")
     ns["MyReLU"] = my_relu("pass")
-    with contextlib.redirect_stdout(io.StringIO()):
-        run_section("custom_function", "train", ns)
-    assert ns["losses"][1] != train("custom_function")[1]
+    lessons.run("custom_function", "train", ns=ns, steps=2)
+    assert ns["losses"][1] != lessons.train("custom_function").losses[1]
 
 
 def test_ctx_is_the_node_and_forward_runs_unrecorded():
     """The page: the ctx of a call is the output's grad_fn, and apply runs forward with recording off."""
     seen = {}
-    MyReLU = setup_namespace("custom_function")["MyReLU"]
+    MyReLU = lessons.setup("custom_function")["MyReLU"]
 
     class Spy(MyReLU):
         @staticmethod
@@ -174,7 +162,7 @@ def test_values_that_are_not_tensors_can_be_ctx_attributes():
 def test_an_attribute_instead_of_save_for_backward_misses_the_in_place_change():
     """The page: saved with save_for_backward, an input changed in place makes backward raise;
     kept as ctx.input, backward runs and masks with the changed values."""
-    src = section("custom_function", "function")
+    src = lessons.section("custom_function", "function")
     assert "ctx.save_for_backward(input)" in src and "(input,) = ctx.saved_tensors" in src
     plain = src.replace("ctx.save_for_backward(input)", "ctx.input = input").replace(
         "(input,) = ctx.saved_tensors", "input = ctx.input"
@@ -202,4 +190,6 @@ def test_an_attribute_instead_of_save_for_backward_misses_the_in_place_change():
 
 def test_the_data_section_is_the_autograd_setup():
     """The page: the setup code is word for word the Autograd lesson's."""
-    assert "import torch\n\n" + section("custom_function", "data") == section("autograd", "setup")
+    assert "import torch\n\n" + lessons.section("custom_function", "data") == lessons.section(
+        "autograd", "setup"
+    )

@@ -1,12 +1,10 @@
 """Claims made on the custom Module page (docs/custom_module.md) about its own snippet."""
 
-import contextlib
-import io
 import math
 
 import torch
 
-from conftest import run_section, setup_namespace
+import lessons
 
 SHAPES = [
     ("linear1.weight", (100, 1000)),
@@ -16,21 +14,17 @@ SHAPES = [
 ]
 
 
-def train(ns: dict, lr: float | None = None) -> list[float]:
-    """Run the page's `train` section in `ns` (prints swallowed), optionally with another lr."""
-    if lr is not None:
-        for group in ns["optimizer"].param_groups:
-            group["lr"] = lr
-    with contextlib.redirect_stdout(io.StringIO()):
-        run_section("custom_module", "train", ns)
-    return ns["losses"]
+def train(lr: str | None = None, steps=lessons.STEPS) -> tuple[float, ...]:
+    """The script's run on the CPU, with its line `lr = ...` set to `lr` (the optimizer it
+    makes then uses that learning rate)."""
+    return lessons.train("custom_module", change=(("lr", lr),) if lr else (), steps=steps).losses
 
 
 def test_the_four_named_parameters_and_nothing_else():
     """The page: two nn.Linear layers, linear1 then linear2, register exactly four parameters
     with these shapes (weights stored as (out_features, in_features)), all handed to the
     optimizer; 101110 numbers in all."""
-    ns = setup_namespace("custom_module")
+    ns = lessons.setup("custom_module")
     model, optimizer = ns["model"], ns["optimizer"]
     assert [(name, tuple(p.shape)) for name, p in model.named_parameters()] == SHAPES
     assert [m for m in model.modules() if isinstance(m, torch.nn.Linear)] == [model.linear1, model.linear2]
@@ -44,7 +38,7 @@ def test_the_four_named_parameters_and_nothing_else():
 def test_default_init_is_uniform_within_one_over_sqrt_fan_in():
     """The page: nn.Linear draws weight and bias from [-1/sqrt(k), 1/sqrt(k)], k = in_features
     (1000 for linear1, 100 for linear2), and fills that range."""
-    model = setup_namespace("custom_module")["model"]
+    model = lessons.setup("custom_module")["model"]
     for layer, k in ((model.linear1, 1000), (model.linear2, 100)):
         assert layer.in_features == k
         for p in (layer.weight, layer.bias):
@@ -55,7 +49,7 @@ def test_default_init_is_uniform_within_one_over_sqrt_fan_in():
 def test_step_is_plain_gradient_descent():
     """The page: optimizer.step() does theta -= lr * theta.grad for each of the four parameters,
     and model.zero_grad() clears all their gradients."""
-    ns = setup_namespace("custom_module")
+    ns = lessons.setup("custom_module")
     model, optimizer = ns["model"], ns["optimizer"]
     ns["loss_fn"](model(ns["x"]), ns["y"]).backward()
     expected = [(p - ns["lr"] * p.grad).detach() for p in model.parameters()]
@@ -85,7 +79,7 @@ def test_dropout_and_batchnorm_are_what_train_and_eval_change():
 def test_nothing_that_train_or_eval_would_change():
     """The page: model.train()/eval() make no difference here: no dropout, no batch norm,
     only the two Linear layers inside the model, and the output in eval mode is the same."""
-    ns = setup_namespace("custom_module")
+    ns = lessons.setup("custom_module")
     model = ns["model"]
     assert {type(m).__name__ for m in model.modules()} == {"TwoLayerNet", "Linear"}
     assert model.training
@@ -96,7 +90,7 @@ def test_nothing_that_train_or_eval_would_change():
 def test_forward_is_the_formula_with_biases():
     """The page: model(x) = max(x w1 + b1, 0) w2 + b2 with w1 = linear1.weight.T,
     w2 = linear2.weight.T; computed here in float64 from the model's own parameters."""
-    ns = setup_namespace("custom_module")
+    ns = lessons.setup("custom_module")
     model = ns["model"].double()
     x = torch.randn(7, ns["D_in"], dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     w1, b1 = model.linear1.weight.detach().T, model.linear1.bias.detach()
@@ -108,7 +102,7 @@ def test_forward_is_the_formula_with_biases():
 def test_relu_gradient_at_zero_passes_as_with_clamp():
     """The page: forward uses clamp(min=0), whose gradient at h = 0 is 1 (as in the Autograd
     lesson), not torch.relu's 0. Hidden unit 0 is made exactly 0 for every sample."""
-    ns = setup_namespace("custom_module")
+    ns = lessons.setup("custom_module")
     model = ns["model"].double()
     with torch.no_grad():
         model.linear1.weight[0] = 0.0
@@ -124,15 +118,11 @@ def test_relu_gradient_at_zero_passes_as_with_clamp():
 def test_without_biases_it_is_the_autograd_network():
     """The page: with the biases removed, linear1.weight = w1.T and linear2.weight = w2.T,
     the model trains exactly like the Autograd lesson (same start, float64, lr = 1e-6)."""
-    ag = setup_namespace("autograd")
-    start = {k: ag[k].detach().to("cpu", torch.float64) for k in ("x", "y", "w1", "w2")}
-    ag.update({k: v.clone() for k, v in start.items()})
-    ag["w1"].requires_grad_()
-    ag["w2"].requires_grad_()
-    with contextlib.redirect_stdout(io.StringIO()):
-        run_section("autograd", "train", ag)
+    ag = lessons.setup("autograd", dtype="float64")
+    start = {k: ag[k].detach() for k in ("x", "y", "w1", "w2")}
+    expected = lessons.train("autograd", dtype="float64").losses
 
-    ns = setup_namespace("custom_module")
+    ns = lessons.setup("custom_module", change={"lr": repr(ag["lr"])})
     model = ns["model"].double()
     with torch.no_grad():
         model.linear1.weight.copy_(start["w1"].T)
@@ -140,10 +130,11 @@ def test_without_biases_it_is_the_autograd_network():
     model.linear1.bias = None
     model.linear2.bias = None
     ns["x"], ns["y"] = start["x"], start["y"]
-    losses = train(ns, lr=ag["lr"])
+    lessons.run("custom_module", "train", ns=ns)
+    losses = ns["losses"]
     assert ag["lr"] == 1e-6
     assert len(losses) == 500
-    torch.testing.assert_close(torch.tensor(losses), torch.tensor(ag["losses"]), rtol=1e-9, atol=0)
+    torch.testing.assert_close(torch.tensor(losses), torch.tensor(expected), rtol=1e-9, atol=0)
 
 
 def test_learning_rate_claims():
@@ -151,19 +142,24 @@ def test_learning_rate_claims():
     sum(y^2) = 610 (the model's first outputs are small), and ends near 1.5e-5 at step 499,
     a fall of more than 10^7; lr = 1e-6 leaves it above 400; lr = 3e-3 diverges to nan.
     The earlier lessons' randn weights start at a loss of about 3e7."""
-    ns = setup_namespace("custom_module")
+    ns = lessons.setup("custom_module")
     assert ns["lr"] == 1e-4
     sum_y2 = ns["y"].pow(2).sum().item()
     assert round(sum_y2) == 610
-    losses = train(ns)
+    losses = train()
     assert round(losses[0], 2) == 628.28
     assert abs(losses[0] - sum_y2) < 0.05 * sum_y2
     assert 1e-5 < losses[499] < 2e-5
     assert losses[0] / losses[499] > 1e7
 
-    assert train(setup_namespace("custom_module"), lr=1e-6)[499] > 400
+    assert train(lr="1e-6")[499] > 400
     # The Autograd lesson's weights from torch.randn: its loss at step 0 is about 3e7.
-    ag = setup_namespace("autograd")
+    ag = lessons.setup("autograd")
     first = (ag["x"].mm(ag["w1"]).clamp(min=0).mm(ag["w2"]) - ag["y"]).pow(2).sum().item()
     assert 2.5e7 < first < 3.5e7
-    assert math.isnan(train(setup_namespace("custom_module"), lr=3e-3)[499])
+    # lr = 3e-3: nan within a few steps. From the first nan on every loss is nan (a nan loss
+    # gives nan gradients, which the update writes into the weights), so the first 50 steps
+    # show what step 499 would: nan.
+    diverged = train(lr="3e-3", steps=50)
+    first_nan = next(t for t, v in enumerate(diverged) if math.isnan(v))
+    assert all(math.isnan(v) for v in diverged[first_nan:])

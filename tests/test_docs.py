@@ -10,7 +10,8 @@ import textwrap
 import pytest
 import yaml
 
-from conftest import DOCS, LESSONS, ROOT, pages, section, section_names, setup_namespace, slug, snippet_path
+import lessons
+from lessons import DOCS, LESSONS, ROOT, pages, section, section_names, slug
 
 # A fenced block: its indent, opening fence, info string, body.
 FENCE = re.compile(
@@ -118,7 +119,7 @@ def test_highlighted_lines_exist(page):
         shown = (
             section(path.removeprefix("snippets/").removesuffix(".py"), name)
             if name
-            else snippet_path(path.removeprefix("snippets/").removesuffix(".py")).read_text(encoding="utf-8")
+            else lessons.source(path.removeprefix("snippets/").removesuffix(".py"))
         )
         lines = shown.splitlines()
         for part in m.group(1).split():
@@ -137,7 +138,7 @@ DOCTEST_PAGES = [p for p in PAGES if any(lang == "pycon" for lang, _, _ in block
 def test_doctest_sessions_on_pages(page):
     """pycon sessions run in order, in the namespace of the lesson's setup section."""
     lesson = slug(page)
-    globs = setup_namespace(lesson) if lesson in LESSONS and "setup" in section_names(lesson) else {}
+    globs = lessons.setup(lesson) if lesson in LESSONS and "setup" in section_names(lesson) else {}
     globs["__name__"] = "__page__"
     text = "\n".join(body for lang, _, body in blocks(page) if lang == "pycon")
     test = doctest.DocTestParser().get_doctest(text, globs, page.name, str(page), 0)

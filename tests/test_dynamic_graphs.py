@@ -1,8 +1,7 @@
 """Claims made on the Dynamic graphs page (docs/dynamic_graphs.md) about its own snippet."""
 
-import contextlib
+import ast
 import copy
-import io
 import random
 import re
 import types
@@ -10,10 +9,21 @@ import types
 import pytest
 import torch
 
-from conftest import DOCS, run_section, setup_namespace
-from test_snippets import MIN_FALL, MIN_FALL_EXCEPTIONS
+import lessons
+from lessons import DOCS, ROOT
 
 LESSON = "dynamic_graphs"
+
+
+def snippet_targets() -> dict:
+    """MIN_FALL and MIN_FALL_EXCEPTIONS as tests/test_snippets.py writes them (the fall it
+    asks of every lesson, which the page quotes), read from its source, not imported."""
+    tree = ast.parse((ROOT / "tests" / "test_snippets.py").read_text(encoding="utf-8"))
+    return {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "").startswith("MIN_FALL")
+    }
 
 
 def force_depth(ns: dict, k: int) -> None:
@@ -27,12 +37,9 @@ def force_depth(ns: dict, k: int) -> None:
     ns["random"] = types.SimpleNamespace(randint=randint)
 
 
-def train(ns: dict) -> dict:
+def train(ns: dict, steps=lessons.STEPS) -> dict:
     """Run the page's `train` section in `ns` (what it prints kept in ns["printed"])."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        run_section(LESSON, "train", ns)
-    ns["printed"] = out.getvalue()
+    ns["printed"] = lessons.run(LESSON, "train", ns=ns, steps=steps)
     return ns
 
 
@@ -40,9 +47,7 @@ def step(ns: dict) -> None:
     """One step of the training loop, section by section, as the page shows them."""
     ns.setdefault("losses", [])
     ns.setdefault("t", 1)
-    with contextlib.redirect_stdout(io.StringIO()):
-        for name in ("forward", "loss", "backward", "update"):
-            run_section(LESSON, name, ns)
+    lessons.run(LESSON, "forward", "loss", "backward", "update", ns=ns)
 
 
 def count_calls(module: torch.nn.Module) -> tuple[list[int], object]:
@@ -106,7 +111,7 @@ def shared_grad_is_sum(ns: dict, model: torch.nn.Module, k: int) -> bool:
 def test_shared_gradient_is_the_sum_of_the_copies_gradients(k):
     """The page: dL/dW_m = sum over the k uses of the gradient each use would have as a
     separate copy; a sum, not the mean, not the last use's. float64, relative error 1e-12."""
-    ns = setup_namespace(LESSON)
+    ns = lessons.setup(LESSON)
     model, untied, (loss, untied_loss) = float64_pass(ns, ns["model"], k)
     assert abs(loss - untied_loss) <= 1e-12 * loss  # the same function
     for name in ("weight", "bias"):
@@ -126,7 +131,7 @@ def test_shared_gradient_is_the_sum_of_the_copies_gradients(k):
 def test_shared_gradient_matches_a_central_difference():
     """The page: one entry of the shared gradient, checked by a central difference (float64,
     depth 3)."""
-    ns = setup_namespace(LESSON)
+    ns = lessons.setup(LESSON)
     model, _, _ = float64_pass(ns, ns["model"], 3)
     weight = model.middle_linear.weight
     i, j = divmod(weight.grad.abs().argmax().item(), weight.shape[1])
@@ -147,7 +152,7 @@ def test_shared_gradient_matches_a_central_difference():
 def test_a_new_layer_on_each_use_is_not_weight_sharing():
     """The page's warning: creating the middle layer inside forward leaves the registered
     layer without a gradient. The sum check above tells the two apart."""
-    ns = setup_namespace(LESSON)
+    ns = lessons.setup(LESSON)
     assert shared_grad_is_sum(ns, ns["model"], 3)
 
     class NewEachTime(ns["DynamicNet"]):
@@ -165,7 +170,7 @@ def test_a_new_layer_on_each_use_is_not_weight_sharing():
 def test_the_middle_layer_is_one_registered_module_called_k_times():
     """The page: six parameters (111210 numbers), the middle layer registered once as an
     (H, H) weight, and a forward pass of depth k calls that very module k times."""
-    ns = setup_namespace(LESSON)
+    ns = lessons.setup(LESSON)
     model, H = ns["model"], ns["H"]
     assert [(n, tuple(p.shape)) for n, p in model.named_parameters()] == [
         ("input_linear.weight", (H, ns["D_in"])),
@@ -192,7 +197,7 @@ def test_the_middle_layer_is_one_registered_module_called_k_times():
 def test_depth_is_drawn_anew_on_every_pass():
     """The page: different passes use different depths, drawn by Python's random after
     random.seed(0): the first eight are 3, 3, 0, 2, 3, 3, 2, 3."""
-    ns = setup_namespace(LESSON)
+    ns = lessons.setup(LESSON)
     calls, handle = count_calls(ns["model"].middle_linear)
     depths = []
     for _ in range(40):
@@ -210,7 +215,7 @@ def test_depth_is_drawn_anew_on_every_pass():
 def test_graph_has_k_plus_2_addmm_nodes_and_one_entry_per_parameter(k):
     """The page: a pass of depth k has k + 2 AddmmBackward0 nodes; AccumulateGrad nodes: one
     per parameter in the graph, 6, or 4 when k = 0 (the middle layer is not in the graph)."""
-    ns = setup_namespace(LESSON)
+    ns = lessons.setup(LESSON)
     force_depth(ns, k)
     loss = ns["loss_fn"](ns["model"](ns["x"]), ns["y"])
     seen, todo = set(), [loss.grad_fn]
@@ -233,7 +238,7 @@ def test_graph_has_k_plus_2_addmm_nodes_and_one_entry_per_parameter(k):
 def test_sgd_with_momentum():
     """The page: lr = 1e-4, momentum mu = 0.9; v = g on the first step, then v = mu v + g, and
     theta -= lr * v."""
-    ns = setup_namespace(LESSON)
+    ns = lessons.setup(LESSON)
     group = ns["optimizer"].param_groups[0]
     assert ns["lr"] == group["lr"] == 1e-4
     assert (group["momentum"], group["dampening"], group["nesterov"]) == (0.9, 0, False)
@@ -242,11 +247,9 @@ def test_sgd_with_momentum():
     grads, values = [], [[p.detach().clone() for p in params]]
     for _ in range(2):
         ns.update(losses=[], t=1)
-        with contextlib.redirect_stdout(io.StringIO()):
-            for name in ("forward", "loss", "backward"):
-                run_section(LESSON, name, ns)
-            grads.append([p.grad.clone() for p in params])
-            run_section(LESSON, "update", ns)
+        lessons.run(LESSON, "forward", "loss", "backward", ns=ns)
+        grads.append([p.grad.clone() for p in params])
+        lessons.run(LESSON, "update", ns=ns)
         values.append([p.detach().clone() for p in params])
     for p0, p1, p2, g1, g2 in zip(*values, *grads, strict=True):
         torch.testing.assert_close(p1, p0 - 1e-4 * g1, rtol=0, atol=1e-7)
@@ -257,7 +260,7 @@ def test_a_step_of_depth_zero_leaves_the_middle_layer_alone():
     """The page: with k = 0 the middle layer's .grad stays None after zero_grad() and
     backward(), and SGD skips it: W_m, b_m and their momentum buffers don't change, while
     the input and output layers are updated."""
-    ns = setup_namespace(LESSON)
+    ns = lessons.setup(LESSON)
     model, optimizer = ns["model"], ns["optimizer"]
     force_depth(ns, 3)
     step(ns)
@@ -280,7 +283,7 @@ def test_a_step_of_depth_zero_leaves_the_middle_layer_alone():
 @pytest.fixture(scope="module")
 def trained():
     """The page's training run, with the depth of every step recorded by hooks."""
-    ns = setup_namespace(LESSON)
+    ns = lessons.setup(LESSON)
     model = ns["model"]
     depths: list[int] = []
     pre = model.register_forward_pre_hook(lambda mod, args: depths.append(0))
@@ -304,7 +307,8 @@ def test_training_numbers_on_the_page(trained):
     assert round(losses[499], 3) == 0.191
     fall = losses[0] / losses[499]
     assert round(fall, -2) == 3200
-    assert MIN_FALL_EXCEPTIONS[LESSON] == 1e3 <= fall < MIN_FALL == 1e6
+    targets = snippet_targets()
+    assert targets["MIN_FALL_EXCEPTIONS"][LESSON] == 1e3 <= fall < targets["MIN_FALL"] == 1e6
     assert round(min(losses[400:]), 2) == 0.05 and round(max(losses[400:])) == 8
     assert [depths.count(k) for k in range(4)] == [149, 111, 118, 122]
     assert depths[499] == 0
@@ -363,7 +367,7 @@ def test_the_last_printed_loss_is_before_the_last_update(trained, page):
 def test_a_fixed_depth_trains_like_the_other_lessons(k):
     """The page: the same code with the depth fixed at k falls below 1e-9 by step 499, more
     than 1e12-fold."""
-    ns = setup_namespace(LESSON)
+    ns = lessons.setup(LESSON)
     force_depth(ns, k)
     losses = train(ns)["losses"]
     assert losses[499] < 1e-9

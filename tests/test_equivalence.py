@@ -15,20 +15,18 @@ Lessons whose network differs (dynamic_graphs: three layers, a random depth) are
 because they define neither.
 """
 
-import contextlib
-import io
-
 import numpy as np
 import pytest
 import torch
 
-from conftest import LESSONS, run_section, section_names, setup_namespace
+import lessons
+from lessons import LESSONS, section_names
 
 
 def kind(lesson: str) -> str | None:
     if not {"setup", "train"} <= section_names(lesson):
         return None
-    ns = setup_namespace(lesson)
+    ns = lessons.setup(lesson)
     if {"w1", "w2"} <= ns.keys():
         return "weights"
     model = ns.get("model")
@@ -46,30 +44,29 @@ EQUIVALENT = [lesson for lesson, k in KINDS.items() if k]
 
 
 def train_from(lesson: str, start: dict[str, np.ndarray], lr: float) -> list[float]:
-    ns = setup_namespace(lesson)
+    ns = lessons.setup(lesson)
     as_tensor = lambda a: torch.tensor(a, dtype=torch.float64)  # noqa: E731
-    with contextlib.redirect_stdout(io.StringIO()):
-        if KINDS[lesson] == "weights":
-            for name, value in start.items():
-                old = ns[name]
-                if isinstance(old, torch.Tensor):
-                    ns[name] = as_tensor(value).requires_grad_(old.requires_grad)
-                else:
-                    ns[name] = value.copy()
-        else:
-            model = ns["model"].to("cpu", torch.float64)
-            first, second = linears(model)
-            with torch.no_grad():
-                first.weight.copy_(as_tensor(start["w1"]).T)
-                second.weight.copy_(as_tensor(start["w2"]).T)
-            first.bias = second.bias = None
-            ns["x"], ns["y"] = as_tensor(start["x"]), as_tensor(start["y"])
-            ns["lr"] = lr
-            if "sgd" in section_names(lesson):
-                run_section(lesson, "sgd", ns)
-            for group in getattr(ns.get("optimizer"), "param_groups", []):
-                group["lr"] = lr
-        run_section(lesson, "train", ns)
+    if KINDS[lesson] == "weights":
+        for name, value in start.items():
+            old = ns[name]
+            if isinstance(old, torch.Tensor):
+                ns[name] = as_tensor(value).requires_grad_(old.requires_grad)
+            else:
+                ns[name] = value.copy()
+    else:
+        model = ns["model"].to("cpu", torch.float64)
+        first, second = linears(model)
+        with torch.no_grad():
+            first.weight.copy_(as_tensor(start["w1"]).T)
+            second.weight.copy_(as_tensor(start["w2"]).T)
+        first.bias = second.bias = None
+        ns["x"], ns["y"] = as_tensor(start["x"]), as_tensor(start["y"])
+        ns["lr"] = lr
+        if "sgd" in section_names(lesson):
+            lessons.run(lesson, "sgd", ns=ns)
+        for group in getattr(ns.get("optimizer"), "param_groups", []):
+            group["lr"] = lr
+    lessons.run(lesson, "train", ns=ns)
     return [float(v) for v in ns["losses"]]
 
 
@@ -88,7 +85,7 @@ def test_same_loss_curve_as_the_autograd_lesson(lesson, reference):
 @pytest.fixture(scope="module")
 def reference():
     rng = np.random.default_rng(1)
-    ns = setup_namespace("autograd")
+    ns = lessons.setup("autograd")
     shapes = {
         "x": (ns["N"], ns["D_in"]),
         "y": (ns["N"], ns["D_out"]),

@@ -25,9 +25,9 @@ import pytest
 import test_claims
 import test_real_data
 import torch
+from test_docs import EMBED
 
 from conftest import DOCS, LESSONS, ROOT, SNIPPETS, run_section, section, section_names, setup_namespace
-from test_docs import EMBED
 
 EXERCISES = SNIPPETS / "exercises"
 EX = re.compile(r"^ex(\d+)$")

@@ -6,49 +6,28 @@ import io
 import re
 
 import pytest
-import test_gradients
 import torch
 
-from conftest import DOCS, ROOT, run_section, section, setup_namespace
-from test_tensors import StepRecorder  # counts the steps with an exact zero in h
+import lessons
+from lessons import DOCS, ROOT
 
 LESSON = "gradient_checking"
 PAGES = [DOCS / f"{LESSON}.md", DOCS / f"{LESSON}.en.md"]
 TABLE_ROW = re.compile(r"^(\de[+-]\d\d)   (\S+)  (\S+)$", re.M)
-
-
-def train(replace=(), namespace=None):
-    """Run the page's train section from the lesson's setup (CPU), with source lines replaced;
-    returns the namespace and what it printed."""
-    ns = namespace if namespace is not None else setup_namespace(LESSON)
-    src = section(LESSON, "train")
-    for old, new in replace:
-        assert src.count(old) == 1, old
-        src = src.replace(old, new)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(
-            compile(
-                src,
-                f"snippets/{LESSON}.py:train (modified)" if replace else f"snippets/{LESSON}.py:train",
-                "exec",
-            ),
-            ns,
-        )
-    return ns, out.getvalue()
+ZEROS_IN_H = "bool((h == 0).any())"  # evaluated after each step's loss
 
 
 @pytest.fixture(scope="module")
 def run():
-    return train()
+    """The script's run (CPU): its losses, and what it printed."""
+    return lessons.train(LESSON)
 
 
 @pytest.fixture(scope="module")
 def step0():
     """The setup, then the forward and backward sections once: the gradients the check sees."""
-    ns = setup_namespace(LESSON)
-    run_section(LESSON, "forward", ns)
-    run_section(LESSON, "backward", ns)
+    ns = lessons.setup(LESSON)
+    lessons.run(LESSON, "forward", "backward", ns=ns)
     ns["rng_state"] = torch.get_rng_state()  # where the script's check starts drawing entries
     return ns
 
@@ -66,7 +45,7 @@ def text_blocks(page):
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_the_pages_show_what_the_script_prints(run, page):
     """The pages' output blocks (the check's line, the table) are lines the CPU run prints, in order."""
-    _, printed = run
+    printed = run.printed
     blocks = text_blocks(page)
     assert len(blocks) == 2 and "max relative error" in blocks[0] and "float32" in blocks[1]
     for block in blocks:
@@ -105,7 +84,7 @@ def test_round_off_estimate_matches_the_table(step0, run):
     L = step0["loss_at"](step0["x"], step0["y"], step0["w1"], step0["w2"])
     g = step0["grad_w1"][0, 0].item()
     assert f"{L:.2e}" == "2.94e+07" and f"{g:.2e}" == "-1.29e+04" and f"{L / abs(g):.1e}" == "2.3e+03"
-    rows = table(run[1])
+    rows = table(run.printed)
     for dt, eps, col, shown, measured in (
         (torch.float32, "1e-02", 0, "3e-02", "5.3e-03"),
         (torch.float64, "1e-06", 1, "5e-07", "1.2e-07"),
@@ -119,7 +98,7 @@ def test_round_off_estimate_matches_the_table(step0, run):
 def test_table_shape(run):
     """The page: float64's error grows ~10x per row from 6.8e-13 at 1e-1 to 1.2e-3 at 1e-10; at eps = 1
     both columns show 1.6e-2 (a kink); float32's best is 6.1e-4."""
-    rows = table(run[1])
+    rows = table(run.printed)
     f64 = [rows[f"{10.0**-k:.0e}"][1] for k in range(1, 11)]
     assert 1e8 < f64[-1] / f64[0] < 1e10
     assert rows["1e+00"] == (1.6e-2, 1.6e-2)
@@ -193,30 +172,22 @@ def test_piecewise_quadratic_and_the_kink(step0):
 def test_training_is_the_tensors_lesson_in_float64(run):
     """The page: 29428664.04239099 at step 0, 2.66e-7 at step 499 (over 1e14-fold), digit for digit the
     Tensors lesson trained in float64; the Tensors lesson in float32 ends at 3.0e-5."""
-    ns, printed = run
-    losses = ns["losses"]
-    assert "0 29428664.04239099" in printed.splitlines()
+    losses = run.losses
+    assert "0 29428664.04239099" in run.printed.splitlines()
     assert f"{losses[499]:.2e}" == "2.66e-07" and losses[0] / losses[499] > 1e14
-    tensors = setup_namespace("tensors")
-    for name in ("x", "y", "w1", "w2"):
-        tensors[name] = tensors[name].to("cpu", torch.float64)
-    with contextlib.redirect_stdout(io.StringIO()):
-        run_section("tensors", "train", tensors)
-    assert tensors["losses"] == losses
-    tensors32 = setup_namespace("tensors")
-    with contextlib.redirect_stdout(io.StringIO()):
-        run_section("tensors", "train", tensors32)
-    assert f"{tensors32['losses'][499]:.1e}" == "3.0e-05"
+    # (the call tests/test_tensors.py makes: one run for both)
+    assert lessons.train("tensors", dtype="float64", watch=ZEROS_IN_H).losses == losses
+    assert f"{lessons.train('tensors').losses[499]:.1e}" == "3.0e-05"
 
 
 @pytest.mark.parametrize("name", ["forward", "loss", "backward", "update"])
 def test_the_loop_is_the_tensors_lessons_word_for_word(name):
-    assert section(LESSON, name) == section("tensors", name)
+    assert lessons.section(LESSON, name) == lessons.section("tensors", name)
 
 
 def test_the_starting_numbers_are_the_tensors_lessons():
     """The page: drawn in float32 as in the Tensors lesson, then converted: the same starting values."""
-    ours, theirs = setup_namespace(LESSON), setup_namespace("tensors")
+    ours, theirs = lessons.setup(LESSON), lessons.setup("tensors")
     for name in ("x", "y", "w1", "w2"):
         assert ours[name].dtype == torch.float64
         assert torch.equal(ours[name], theirs[name].double())
@@ -224,8 +195,14 @@ def test_the_starting_numbers_are_the_tensors_lessons():
 
 def test_what_the_page_says_about_test_gradients():
     """The page describes tests/test_gradients.py: which lessons, which tests, which tolerances."""
-    assert test_gradients.HAND_WRITTEN == ["gradient_checking", "numpy_warmup", "tensors"]
     src = (ROOT / "tests" / "test_gradients.py").read_text(encoding="utf-8")
+    # its selection, as the needles below find it written there: these three lessons today
+    selected = [
+        lesson
+        for lesson in lessons.lessons_with("setup", "forward", "backward")
+        if "grad_w1" in lessons.section(lesson, "backward")
+    ]
+    assert selected == ["gradient_checking", "numpy_warmup", "tensors"]
     for needle in (
         'lessons_with("setup", "forward", "backward")',
         '"grad_w1" in section(lesson, "backward")',
@@ -257,19 +234,18 @@ FORGET_MASK = ("grad_w1 = x.T.mm(grad_h)", "grad_w1 = x.T.mm(grad_h_relu)")
 def test_exercise_forgotten_mask(run):
     """The answer: the check prints 1.321991944563902 (> 1: opposite signs somewhere); the float64 column
     is ~4.6e-1 for every eps; training still works, 3.6e-7 at step 499 (vs 2.7e-7), > 1e6-fold."""
-    ns, printed = train([FORGET_MASK])
-    assert "max relative error: 1.321991944563902" in printed.splitlines()
-    assert all(f"{b:.1e}" in ("4.5e-01", "4.6e-01", "4.7e-01") for _, b in table(printed).values())
-    losses = ns["losses"]
+    forgot = lessons.train(LESSON, edits=(FORGET_MASK,))
+    assert "max relative error: 1.321991944563902" in forgot.printed.splitlines()
+    assert all(f"{b:.1e}" in ("4.5e-01", "4.6e-01", "4.7e-01") for _, b in table(forgot.printed).values())
+    losses = forgot.losses
     assert f"{losses[499]:.1e}" == "3.6e-07" and losses[0] / losses[499] > 1e6
-    assert f"{run[0]['losses'][499]:.1e}" == "2.7e-07"
+    assert f"{run.losses[499]:.1e}" == "2.7e-07"
 
 
 def test_exercise_forgotten_mask_flips_a_sign(step0):
     """The answer: an error above 1 means a hand-written and a numerical entry of opposite signs."""
     ns = dict(step0)
-    src = section(LESSON, "backward").replace(*FORGET_MASK)
-    exec(compile(src, "backward (mask forgotten)", "exec"), ns)
+    lessons.run(LESSON, "backward", ns=ns, edits=(FORGET_MASK,))
     torch.set_rng_state(step0["rng_state"])
     calls = []
     ns["rel_error"] = lambda a, b: calls.append((a, b)) or step0["rel_error"](a, b)
@@ -281,11 +257,8 @@ def test_exercise_forgotten_mask_flips_a_sign(step0):
     assert any(a * b < 0 for a, b in calls)
 
 
-def test_exercise_mask_at_zero():
+def test_exercise_mask_at_zero(run):
     """The answer: in float64 h is never exactly 0 in 500 steps, so `h <= 0` prints exactly the same."""
-    ns = setup_namespace(LESSON)
-    ns["StepRecorder"] = StepRecorder
-    ns, printed = train([("losses = []", "losses = StepRecorder(globals())")], ns)
-    assert ns["losses"].steps_with_zeros == 0 and len(ns["losses"]) == 500
-    _, printed_le = train([("grad_h[h < 0] = 0", "grad_h[h <= 0] = 0")])
-    assert printed_le == printed
+    at_zero = lessons.train(LESSON, edits=(("grad_h[h < 0] = 0", "grad_h[h <= 0] = 0"),), watch=ZEROS_IN_H)
+    assert sum(at_zero.watched) == 0 and len(at_zero.watched) == 500
+    assert at_zero.printed == run.printed

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import lessons_with, run_section, section, setup_namespace
+import lessons
+from lessons import lessons_with, section
 
 # Lessons whose backward pass is written by hand (autograd's is one call).
 HAND_WRITTEN = [
@@ -25,7 +26,7 @@ def as_numpy(value) -> np.ndarray:
 
 def float64_namespace(lesson: str) -> dict:
     """The lesson's setup section, run quietly, with x, y, w1, w2 cast to float64 on the CPU."""
-    ns = setup_namespace(lesson)
+    ns = lessons.setup(lesson)
     for name in ("x", "y", "w1", "w2"):
         value = ns[name]
         if isinstance(value, torch.Tensor):
@@ -49,8 +50,7 @@ def rel_err(a, b) -> float:
 def hand_written(request):
     lesson = request.param
     ns = float64_namespace(lesson)
-    run_section(lesson, "forward", ns)
-    run_section(lesson, "backward", ns)
+    lessons.run(lesson, "forward", "backward", ns=ns)
     data = {k: torch.from_numpy(as_numpy(ns[k]).copy()) for k in ("x", "y", "w1", "w2")}
     return ns, data
 
@@ -123,7 +123,7 @@ def test_relu_mask_choice_at_zero_matches_clamp(lesson):
     )
     if lib is torch:
         ns["x"], ns["w2"] = ns["x"].double(), ns["w2"].double()
-    run_section(lesson, "forward", ns)
+    lessons.run(lesson, "forward", ns=ns)
     ns["y"] = ns["y_pred"] + 0.5  # so grad_y_pred = -1, not 0
-    run_section(lesson, "backward", ns)
+    lessons.run(lesson, "backward", ns=ns)
     assert (as_numpy(ns["grad_h"]) != 0).tolist() == [[False, True, True]]

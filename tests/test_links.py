@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from lessons import ROOT
 
 # linkchecker, run as root (CI is), switches to the user "nobody", who can't read
 # its plugins when Python lives under /root: AnchorCheck then silently never runs.

@@ -21,7 +21,8 @@ import re
 import numpy as np
 import pytest
 
-from conftest import DOCS, LESSONS, run_section, section, section_names, setup_namespace
+import lessons
+from lessons import DOCS, LESSONS, section, section_names
 
 # A display equation: a line holding only $$, the LaTeX, a line holding only $$.
 DISPLAY = re.compile(r"^[ \t]*\$\$[ \t]*\n(?P<tex>.*?)\n[ \t]*\$\$[ \t]*$", re.S | re.M)
@@ -100,14 +101,12 @@ HAND_WRITTEN = [
 
 
 @pytest.mark.parametrize("lesson", HAND_WRITTEN)
-def test_notation_shapes_are_the_arrays_shapes(lesson, capsys):
+def test_notation_shapes_are_the_arrays_shapes(lesson):
     """One real step of the lesson (setup, forward, loss, backward as the pages show them)."""
-    ns = setup_namespace(lesson)
+    ns = lessons.setup(lesson)
     ns["t"] = 0
     ns["losses"] = []
-    for name in ("forward", "loss", "backward"):
-        run_section(lesson, name, ns)
-    capsys.readouterr()
+    lessons.run(lesson, "forward", "loss", "backward", ns=ns)
     checked = 0
     for symbol, code, shape in NOTATION:
         if code not in ns:

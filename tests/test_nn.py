@@ -1,44 +1,30 @@
 """Claims made on the nn page (docs/nn.md) about its own snippet, on the CPU."""
 
-import contextlib
-import functools
-import io
 import math
 import warnings
 
 import torch
 
-from conftest import run_section, section, setup_namespace
+import lessons
 
 
-def namespace(dtype=torch.float32) -> dict:
-    """The lesson's setup on the CPU, with the data and the model in `dtype`."""
-    ns = setup_namespace("nn")
-    ns["model"].to(dtype)
-    ns["x"], ns["y"] = ns["x"].to(dtype), ns["y"].to(dtype)
-    return ns
+def namespace(dtype=None) -> dict:
+    """The lesson's setup on the CPU, its data and model cast to `dtype`."""
+    return lessons.setup("nn", dtype=dtype)
 
 
-def run_train(ns: dict, edit=None) -> list[float]:
-    """The page's training loop, in `ns`; `edit(src)` may change its source first."""
-    src = section("nn", "train")
-    if edit:
-        edited = edit(src)
-        assert edited != src, "the edit changed nothing"
-        src = edited
-    with contextlib.redirect_stdout(io.StringIO()):
-        exec(compile(src, "snippets/nn.py:train", "exec"), ns)
-    return ns["losses"]
-
-
-@functools.cache
 def float32_losses() -> tuple[float, ...]:
-    return tuple(run_train(namespace()))
+    return lessons.train("nn").losses
 
 
-@functools.cache
 def float64_losses() -> tuple[float, ...]:
-    return tuple(run_train(namespace(torch.float64)))
+    return lessons.train("nn", dtype="float64").losses
+
+
+def run_train(ns: dict) -> list[float]:
+    """The page's training loop, run in `ns`."""
+    lessons.run("nn", "train", ns=ns)
+    return ns["losses"]
 
 
 def test_source_learning_rate_and_losses_at_steps_0_and_499():
@@ -54,8 +40,8 @@ def test_source_learning_rate_and_losses_at_steps_0_and_499():
 
 def test_autograd_lesson_started_from_a_much_larger_loss():
     """The page: the Autograd lesson's loss at step 0 is 2.943e+07 (randn weights)."""
-    ns = setup_namespace("autograd")
-    run_section("autograd", "forward", ns)
+    ns = lessons.setup("autograd")
+    lessons.run("autograd", "forward", ns=ns)
     assert f"{namespace()['loss_fn'](ns['y_pred'], ns['y']).item():.3e}" == "2.943e+07"
 
 
@@ -80,12 +66,8 @@ def test_default_init_is_uniform_within_one_over_sqrt_fan_in():
 def test_without_biases_it_is_the_autograd_lesson():
     """The page: biases removed, the Autograd lesson's w1^T and w2^T as the weights, float64,
     lr = 1e-6: this lesson's loop gives the Autograd lesson's 500 losses (rel. diff < 1e-10)."""
-    ref = setup_namespace("autograd")
-    for name in ("x", "y"):
-        ref[name] = ref[name].to(torch.float64)
-    for name in ("w1", "w2"):
-        ref[name] = ref[name].detach().to(torch.float64).requires_grad_()
-    ns = setup_namespace("nn")
+    ref = lessons.setup("autograd", dtype="float64")
+    ns = lessons.setup("nn")
     model = ns["model"]
     model[0].weight = torch.nn.Parameter(ref["w1"].detach().T.clone())
     model[2].weight = torch.nn.Parameter(ref["w2"].detach().T.clone())
@@ -93,16 +75,15 @@ def test_without_biases_it_is_the_autograd_lesson():
     ns.update(x=ref["x"], y=ref["y"], lr=ref["lr"])
     assert ref["lr"] == 1e-6
     ours = run_train(ns)
-    with contextlib.redirect_stdout(io.StringIO()):
-        run_section("autograd", "train", ref)
-    assert len(ours) == len(ref["losses"]) == 500
-    assert max(abs(a - b) / b for a, b in zip(ours, ref["losses"])) < 1e-10
+    theirs = lessons.train("autograd", dtype="float64").losses
+    assert len(ours) == len(theirs) == 500
+    assert max(abs(a - b) / b for a, b in zip(ours, theirs)) < 1e-10
 
 
 def test_bias_gradients_are_column_sums():
     """The page's gradient formulas, computed here in float64, are what autograd puts in .grad:
     the bias gradients are the column sums of dL/dy_pred and dL/dh; weight.grad is the transpose."""
-    ns = namespace(torch.float64)
+    ns = namespace("float64")
     model, x, y = ns["model"], ns["x"], ns["y"]
     w1, b1 = model[0].weight.detach().T, model[0].bias.detach()
     w2, b2 = model[2].weight.detach().T, model[2].bias.detach()
@@ -146,15 +127,13 @@ def test_sum_versus_mean_reduction():
     assert torch.allclose(torch.nn.MSELoss()(y_pred, ns["y"]) * 640, ns["loss_fn"](y_pred, ns["y"]))
     assert ns["N"] * ns["D_out"] == 640
 
-    ns = namespace()
-    ns["loss_fn"] = torch.nn.MSELoss()
-    mean = run_train(ns)
+    mean_loss = {"loss_fn": "torch.nn.MSELoss()"}
+    mean = lessons.train("nn", change=tuple(mean_loss.items())).losses
     assert (f"{mean[0]:.4f}", f"{mean[499]:.4f}") == ("0.9817", "0.9294")
 
-    ns = namespace(torch.float64)
-    ns["loss_fn"], ns["lr"] = torch.nn.MSELoss(), 640 * ns["lr"]
-    assert ns["lr"] == 0.064
-    mean = run_train(ns)
+    assert 640 * ns["lr"] == 0.064
+    change = tuple({**mean_loss, "lr": "0.064"}.items())
+    mean = lessons.train("nn", dtype="float64", change=change).losses
     assert max(abs(640 * a - b) / b for a, b in zip(mean, float64_losses())) < 1e-10
 
 
@@ -169,19 +148,15 @@ def test_size_average_false_is_the_deprecated_sum():
 def test_forgetting_zero_grad():
     """The page: without model.zero_grad() the loss goes down to about 101 at step 10, is back up
     to 143 at step 20, and is still stuck around 26 at step 499."""
-    losses = run_train(namespace(), lambda src: src.replace("model.zero_grad()", "pass"))
+    losses = lessons.train("nn", edits=(("model.zero_grad()", "pass"),)).losses
     assert 100 < losses[10] < 102 and 142 < losses[20] < 144
     assert all(math.isfinite(v) for v in losses) and 25 < losses[499] < 27
 
 
 def test_zeroing_after_the_update_is_the_same():
     """The page: zeroing before backward() (here) or after the update (Autograd lesson) is the same."""
-
-    def move_zero_grad(src):
-        lines = src.splitlines()
-        zero = [line for line in lines if "model.zero_grad()" in line]
-        assert len(zero) == 1
-        lines.remove(zero[0])
-        return "\n".join(lines) + "\n" + zero[0] + "\n"  # last line of the loop body
-
-    assert run_train(namespace(), move_zero_grad) == list(float32_losses())
+    src = lessons.section("nn", "train")
+    (zero,) = [line for line in src.splitlines(keepends=True) if "model.zero_grad()" in line]
+    last = src.splitlines(keepends=True)[-1]  # the last line of the loop body
+    moved = lessons.train("nn", edits=((zero, ""), (last, last + zero))).losses
+    assert moved == float32_losses()

@@ -1,19 +1,18 @@
 """Claims made on the warm-up page (docs/numpy_warmup.md) about its own snippet."""
 
-import contextlib
-import io
 import re
 import tracemalloc
 
 import numpy as np
 import pytest
 
-from conftest import DOCS, run_section, setup_namespace
+import lessons
+from lessons import DOCS
 
 
 def test_lr_is_just_below_the_stability_limit():
     """The page: lr = 1e-6 sits just below 2 / lambda_max of 2 h_relu^T h_relu at the start."""
-    ns = setup_namespace("numpy_warmup")
+    ns = lessons.setup("numpy_warmup")
     h_relu = np.maximum(ns["x"].dot(ns["w1"]), 0)
     limit = 2 / np.linalg.eigvalsh(2 * h_relu.T.dot(h_relu)).max()
     assert 0.9 * limit < ns["lr"] < limit
@@ -37,15 +36,13 @@ def test_minus_equals_keeps_the_buffer_but_the_right_side_is_a_temporary(page):
     """The page: `-=` updates w1 and w2 in place (same arrays, same buffers), while the expression
     it names (lr * grad_w1) is a new temporary array as large as w1, made at every step."""
     expr = temporary_claim(page)
-    ns = setup_namespace("numpy_warmup")
+    ns = lessons.setup("numpy_warmup")
     ns["losses"], ns["t"] = [], 0
-    with contextlib.redirect_stdout(io.StringIO()):
-        for name in ("forward", "loss", "backward"):
-            run_section("numpy_warmup", name, ns)
+    lessons.run("numpy_warmup", "forward", "loss", "backward", ns=ns)
     w1, w2 = ns["w1"], ns["w2"]
     before = [(id(w), w.ctypes.data, w.copy()) for w in (w1, w2)]
     tracemalloc.start()
-    run_section("numpy_warmup", "update", ns)
+    lessons.run("numpy_warmup", "update", ns=ns)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     for (ident, data, old), name in zip(before, ("w1", "w2")):

@@ -7,6 +7,7 @@ code, and that `bench/run.py --quick` runs and writes a valid file.
 """
 
 import contextlib
+import importlib.machinery
 import importlib.util
 import io
 import json
@@ -16,7 +17,8 @@ import sys
 
 import pytest
 
-from conftest import DOCS, ROOT, section, section_names, setup_namespace
+import lessons
+from lessons import DOCS, ROOT
 
 RESULTS = ROOT / "bench" / "results.json"
 PAGES = {"zh": DOCS / "performance.md", "en": DOCS / "performance.en.md"}
@@ -31,7 +33,6 @@ def module(path):
 
 sys.path.insert(0, str(ROOT / "bench"))  # bench's modules import each other by name
 flops = module(ROOT / "bench" / "flops.py")
-lessons = module(ROOT / "bench" / "lessons.py")
 run = module(ROOT / "bench" / "run.py")
 project = module(ROOT / "bench" / "project.py")
 plots = module(ROOT / "hooks" / "bench_plots.py")
@@ -163,12 +164,15 @@ def test_first_visit_weighs_the_page_and_what_it_loads(tmp_path):
 # -- the benchmark times the lessons' own code -----------------------------------------------
 @pytest.mark.parametrize("lesson", ["numpy_warmup", "tensors", "autograd"])
 def test_bench_reads_the_sections_the_pages_embed(lesson):
-    for name in section_names(lesson):
-        assert lessons.section(lesson, name) == section(lesson, name), name
+    """bench/ reads a lesson through lessons.py, the tests' reader, no copy of its own."""
+    assert run.lessons is lessons and sys.modules["measure"].lessons is lessons
+    # and run as a script (bench/ first on sys.path), nothing in bench/ stands in for it
+    assert importlib.machinery.PathFinder.find_spec("lessons", [str(ROOT / "bench")]) is None
+    assert lesson in lessons.lessons_with("train")
 
 
 def test_flop_count_is_the_lessons_shapes():
-    ns = setup_namespace("numpy_warmup")
+    ns = lessons.setup("numpy_warmup")
     shapes = {k: ns[k] for k in ("N", "D_in", "H", "D_out")}
     assert {k: DATA["flops"][k] for k in shapes} == shapes
     assert DATA["flops"]["per_step"] == flops.step_flops(**shapes) == 25_984_000  # the issue's count
@@ -225,7 +229,7 @@ def test_flop_formula_on_the_page_is_the_benchmarks(lang):
 
 def losses(lesson, dtype=None):
     ns = lessons.namespace(lesson, device="cpu", dtype=dtype)
-    return ns, lessons.run(lessons.train_code(lesson, steps=STEPS), ns)["losses"]
+    return ns, lessons.quietly(lessons.train_code(lesson, steps=STEPS), ns)["losses"]
 
 
 def test_swapped_dtype_and_sizes_reach_the_lesson():
@@ -264,7 +268,7 @@ def test_step_function_for_torch_compile_trains_exactly_like_the_lesson(one_thre
     _, expected = losses("tensors")
     ns = lessons.namespace("tensors", device="cpu")
     exec(lessons.step_source("tensors"), ns)
-    assert lessons.run(lessons.step_loop_code("tensors", steps=STEPS), ns)["losses"] == expected
+    assert lessons.quietly(lessons.step_loop_code("tensors", steps=STEPS), ns)["losses"] == expected
 
 
 # -- the plots are drawn from the data ----------------------------------------------------------

@@ -8,7 +8,7 @@ try:
 except ImportError:  # Python 3.10
     import tomli as tomllib
 
-from conftest import ROOT
+from lessons import ROOT
 
 
 def readme_commands() -> list[str]:

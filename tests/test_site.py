@@ -7,7 +7,8 @@ from urllib.parse import urljoin, urlparse
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import DOCS, LESSONS, ROOT, page_dir, pages, slug
+from conftest import page_dir
+from lessons import DOCS, LESSONS, ROOT, pages, slug
 
 SLUGS = sorted({slug(p) for p in pages()})
 

@@ -1,28 +1,23 @@
-"""Every lesson's snippet runs as a script, repeats, and trains: the loss falls 10^6-fold."""
+"""Every lesson's snippet runs as a script, repeats, and trains: the loss falls 10^6-fold.
+
+"Repeats": the script's output is printed again, digit for digit, by a second run in this
+process of the sections the pages show (lessons.train, which the per-page tests share).
+"""
 
 import math
-import os
-import re
-import subprocess
-import sys
 
 import pytest
 
-from conftest import LESSONS, ROOT, snippet_path, uses_torch
+import lessons
+from lessons import LESSONS, uses_torch
 
-LOSS_LINE = re.compile(r"^(\d+) (\S+)$", re.M)
+LOSS_LINE = lessons.LOSS_LINE
+CPU_ONLY = lessons.CPU_ONLY
 
 
 def run_script(lesson: str, env_extra: dict | None = None) -> str:
-    env = {**os.environ, **(env_extra or {})}
-    done = subprocess.run(
-        [sys.executable, str(snippet_path(lesson))],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    """What `python snippets/<lesson>.py` prints (tests/conftest.py starts the CPU runs early)."""
+    done = lessons.script(lesson, env_extra)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -47,12 +42,12 @@ def check_training(stdout: str, lesson: str = "") -> dict[int, float]:
 
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_snippet_runs_trains_and_repeats(lesson):
-    # CUDA_VISIBLE_DEVICES="" keeps this CPU test on the CPU on a GPU machine too.
-    first = run_script(lesson, {"CUDA_VISIBLE_DEVICES": ""})
+    first = run_script(lesson, CPU_ONLY)
     check_training(first, lesson)
     if uses_torch(lesson):
         assert "device: cpu" in first.splitlines()
-    assert run_script(lesson, {"CUDA_VISIBLE_DEVICES": ""}) == first, "the snippet is not seeded"
+    # the sections the pages show, run in turn, print what the script printed: seeded
+    assert lessons.train(lesson).printed == first, "the snippet is not seeded"
 
 
 @pytest.mark.cuda
