@@ -152,7 +152,7 @@ with tempfile.TemporaryDirectory() as folder:
 loaded.eval()
 with torch.no_grad():
     same = torch.equal(loaded(x_val), model(x_val))
-print("the loaded model gives the same validation outputs:", same)
+assert same, "the loaded model gives other outputs"
 # --8<-- [end:save]
 
 # %% [markdown] lang="zh"
