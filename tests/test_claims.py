@@ -194,10 +194,86 @@ def custom_module(page: dict[str, str]) -> dict[str, bool]:
     }
 
 
+def real_data(page: dict[str, str]) -> dict[str, bool]:
+    import collections
+
+    from conftest import run_section, setup_namespace
+
+    def trained(lr=None) -> dict:
+        """The lesson run as the page shows it, on one thread as its notebook page runs it."""
+        ns = setup_namespace("real_data")
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                run_section("real_data", "model", ns)
+                if lr is not None:
+                    ns["optimizer"] = torch.optim.Adam(ns["model"].parameters(), lr=lr)
+                run_section("real_data", "evaluate", ns)
+                run_section("real_data", "train", ns)
+        finally:
+            torch.set_num_threads(threads)
+        return ns
+
+    ns = trained()
+    model, evaluate = ns["model"], ns["evaluate"]
+    train_loss, train_accuracy = evaluate(model, ns["x_train"], ns["y_train"])
+    val_loss, val_accuracy = evaluate(model, ns["x_val"], ns["y_val"])
+    with torch.no_grad():
+        predicted = model(ns["x_val"]).argmax(dim=1)
+    mistakes = collections.Counter(
+        (int(a), int(b)) for a, b in zip(ns["y_val"], predicted) if a != b
+    ).most_common()
+    (true, wrong), count = mistakes[0]
+    # three Adam steps on one batch, with the loss summed instead of averaged
+    moves = {}
+    for reduction in ("mean", "sum"):
+        fresh = setup_namespace("real_data")
+        run_section("real_data", "model", fresh)
+        loss_fn = torch.nn.CrossEntropyLoss(reduction=reduction)
+        x, y = fresh["x_train"][: fresh["N"]], fresh["y_train"][: fresh["N"]]
+        before = [p.detach().clone() for p in fresh["model"].parameters()]
+        for _ in range(3):
+            fresh["optimizer"].zero_grad()
+            loss_fn(fresh["model"](x), y).backward()
+            fresh["optimizer"].step()
+        moves[reduction] = torch.cat(
+            [(p.detach() - b).flatten() for p, b in zip(fresh["model"].parameters(), before)]
+        )
+    difference = 100 * ((moves["sum"] - moves["mean"]).abs().max() / moves["mean"].abs().max()).item()
+    default = torch.optim.Adam([torch.zeros(1, requires_grad=True)]).defaults["lr"]
+    slow = trained(lr=default)
+    _, slow_accuracy = slow["evaluate"](slow["model"], slow["x_val"], slow["y_val"])
+    return {
+        "loss-at-step-0": as_stated(ns["losses"][0], page["loss-at-step-0"]),
+        "loss-at-step-499": as_stated(ns["losses"][499], page["loss-at-step-499"]),
+        "train-loss": as_stated(train_loss, page["train-loss"]),
+        "train-accuracy": as_stated(100 * train_accuracy, page["train-accuracy"]),
+        "validation-loss": as_stated(val_loss, page["validation-loss"]),
+        "validation-accuracy": as_stated(100 * val_accuracy, page["validation-accuracy"]),
+        "validation-mistakes": len(predicted) - int((predicted == ns["y_val"]).sum())
+        == stated(page["validation-mistakes"]),
+        "most-confused-digit": true == stated(page["most-confused-digit"]),
+        "most-confused-as": wrong == stated(page["most-confused-as"]),
+        "most-confused-count": count == stated(page["most-confused-count"]) and mistakes[1][1] < count,
+        "default-lr-validation-accuracy": as_stated(
+            100 * slow_accuracy, page["default-lr-validation-accuracy"]
+        ),
+        # less than the stated percentage of the largest move, and not ten times less
+        "sum-vs-mean-difference": stated(page["sum-vs-mean-difference"]) / 10
+        < difference
+        < stated(page["sum-vs-mean-difference"]),
+        # at Adam's default rate, still improving at the end: the last epoch's is the lowest
+        "default-lr-still-improving": stated(page["default-lr-still-improving"]) == len(slow["val_losses"])
+        and min(slow["val_losses"]) == slow["val_losses"][-1],
+    }
+
+
 CHECKS = {
     "numpy_warmup": numpy_warmup,
     "nn": nn,
     "custom_module": custom_module,
+    "real_data": real_data,
 }
 
 EN_PAGES = sorted(DOCS.glob("*.en.md"))

@@ -23,6 +23,7 @@ from unittest import mock
 import numpy as np
 import pytest
 import test_claims
+import test_real_data
 import torch
 from test_docs import EMBED
 
@@ -182,6 +183,10 @@ def gradient_checking_ex3(ns, stated):
     return {"ex3-error-below": ns["error"] < test_claims.stated(stated["ex3-error-below"])}
 
 
+# Sections of an exercises file that run after its setup and before each exercise: real_data's
+# answers start from the lesson's model section (make_model, model, loss_fn, lr, optimizer).
+BEFORE = {"real_data": ("model",)}
+
 CHECKS = {
     "numpy_warmup": {"ex1": numpy_warmup_ex1, "ex2": numpy_warmup_ex2},
     "tensors": {"ex1": tensors_ex1},
@@ -192,6 +197,7 @@ CHECKS = {
     "custom_module": {"ex1": custom_module_ex1, "ex2": custom_module_ex2},
     "dynamic_graphs": {"ex1": dynamic_graphs_ex1},
     "gradient_checking": {"ex3": gradient_checking_ex3},
+    "real_data": {"ex1": test_real_data.real_data_ex1, "ex2": test_real_data.real_data_ex2},
 }
 
 
@@ -260,7 +266,7 @@ def test_the_answer_says_what_the_exercise_computes(lesson, ex):
     stated = claims_of(lesson, "en", ex)
     assert claims_of(lesson, "zh", ex) == stated, f"{lesson}: the two pages state different numbers for {ex}"
     assert ex in CHECKS.get(lesson, {}), f"nothing checks what the answer to {lesson} {ex} says"
-    ns, _ = run(lesson, ex)
+    ns, _ = run(lesson, *BEFORE.get(lesson, ()), ex)
     results = CHECKS[lesson][ex](ns, stated)
     assert set(results) == set(stated), (
         f"{lesson} {ex}: the page marks {sorted(stated)}, checked {sorted(results)}"

@@ -22,11 +22,13 @@ def run_script(lesson: str, env_extra: dict | None = None) -> str:
     return done.stdout
 
 
-# Every lesson's loss falls at least a million-fold in 500 steps, but one: its network
-# has a random depth each step, and one set of shared weights can't fit all four depths
-# exactly (docs/dynamic_graphs.md shows the measurements).
+# Every lesson's loss falls at least a million-fold in 500 steps, but two: dynamic_graphs'
+# network has a random depth each step, and one set of shared weights can't fit all four
+# depths exactly (docs/dynamic_graphs.md shows the measurements); real_data prints the mean
+# cross-entropy of one mini-batch of real digits, which is the point to stop well before
+# zero (docs/real_data.md: the validation set, not the training loss, says how good it is).
 MIN_FALL = 1e6
-MIN_FALL_EXCEPTIONS = {"dynamic_graphs": 1e3}
+MIN_FALL_EXCEPTIONS = {"dynamic_graphs": 1e3, "real_data": 1e2}
 
 
 def check_training(stdout: str, lesson: str = "") -> dict[int, float]:
