@@ -209,7 +209,7 @@ def _element(tag: str, tex: str, display: bool, rendered: dict) -> str:
     if narrow:
         # em of the page's text; a browser draws formulas up to ~8% wider than MathJax's metrics
         needs = math.ceil(wide["width"] * SCALE * 1.1) + 1
-        classes += f" math-fits-{needs}"
+        classes += f" math-versions math-fits-{needs}"
         inner = (
             f'<span class="math-wide">{wide["html"]}</span><span class="math-narrow">{narrow["html"]}</span>'
         )
@@ -243,14 +243,21 @@ def _stylesheet(blocks: list[str], fits: set[int]) -> str:
     rules = [
         "/* Made by hooks/math_render.py: MathJax's CSS for the formulas on this site. */",
         f"mjx-container[jax='CHTML'] {{ font-size: {SCALE * 100:.0f}%; }}",
-        # the stacked version of a wide formula only where the side-by-side one doesn't fit
-        # (never a vertical scroll bar: a subpixel of the formula's margin made one, which
-        # axe reports as a scrollable region that the keyboard can't reach)
-        # (.md-typeset: to outweigh Material's ".md-typeset div.arithmatex { overflow: auto }")
-        ".md-typeset .arithmatex:has(> .math-wide) { display: block; container-type: inline-size;"
+        # A formula with two versions: the stacked one only where the other doesn't fit
+        # (a class, not :has(), which costs style time). No vertical scroll bar: a subpixel
+        # of the formula's margin made one, which axe reports as a scrollable region the
+        # keyboard can't reach. (.md-typeset outweighs Material's "div.arithmatex { overflow: auto }".)
+        ".md-typeset .math-versions { display: block; container-type: inline-size; overflow-y: hidden; }",
+        ".md-typeset .math-versions > .math-wide { display: block; }",
+        ".md-typeset .math-versions > .math-narrow { display: none; }",
+        # Style and layout of what is off screen wait until it scrolls near: display formulas,
+        # and the MathML for screen readers (clipped to 1 px, and still in the accessibility
+        # tree). On the warm-up page this halves the browser's style and layout work.
+        # (no vertical scrolling: while skipped, a formula is its placeholder's 4em high)
+        ".md-typeset div.arithmatex { content-visibility: auto; contain-intrinsic-size: auto 4em;"
         " overflow-y: hidden; }",
-        ".md-typeset .arithmatex > .math-wide { display: block; }",
-        ".md-typeset .arithmatex > .math-narrow { display: none; }",
+        "mjx-assistive-mml { content-visibility: auto; }",
+        "@media print { .md-typeset div.arithmatex, mjx-assistive-mml { content-visibility: visible; } }",
     ]
     for em in sorted(fits):
         rules.append(

@@ -84,9 +84,12 @@ MATH_STATS = (
 )
 # Display formulas wider than their column (they would scroll sideways, cutting off
 # the shapes written beside them), at the window's current width.
-OVERFLOWING = """() => [...document.querySelectorAll('.arithmatex:has(mjx-container[display=true])')]
+# (Laid out in full first: off screen, content-visibility: auto skips their layout.)
+OVERFLOWING = """() => { document.head.insertAdjacentHTML('beforeend',
+  '<style>.md-typeset div.arithmatex, mjx-assistive-mml { content-visibility: visible !important }</style>');
+  return [...document.querySelectorAll('.arithmatex:has(mjx-container[display=true])')]
   .filter(m => m.checkVisibility() && m.scrollWidth > m.clientWidth + 1)
-  .map(m => m.dataset.tex.slice(0, 80))"""
+  .map(m => m.dataset.tex.slice(0, 80)) }"""
 PHONE = {"width": 390, "height": 844}  # a phone held upright (CSS pixels)
 
 
