@@ -32,6 +32,10 @@ import threading
 import time
 from pathlib import Path
 
+# Imported here, before the thread that runs the notebooks starts: if that thread imports
+# IPython first, matplotlib (hooks/bench_plots.py, on the main thread) can find it half
+# initialised in sys.modules and fail the build ("partially initialized module 'IPython'").
+import IPython  # noqa: F401
 import jupytext
 import nbformat
 from mkdocs.exceptions import PluginError
