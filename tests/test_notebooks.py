@@ -112,6 +112,8 @@ def test_text_cells_and_download_are_in_the_pages_language(site, lesson, lang, p
     soup = BeautifulSoup((folder / "index.html").read_text(encoding="utf-8"), "html.parser")
     for code in soup.select(".jp-MarkdownCell code"):
         code.decompose()
+    for math in soup.select(".jp-MarkdownCell .arithmatex"):  # typeset at build time: not prose
+        math.decompose()
     shown = [cell.get_text() for cell in soup.select(".jp-MarkdownCell")]
     check_language(shown, lang, f"{prefix}{notebook_dir(lesson)}")
     # As many text cells as the snippet has in that language, and the .ipynb has the same
