@@ -179,6 +179,28 @@ def dynamic_graphs_ex1(ns, stated):
     }
 
 
+def gradient_checking_ex1(ns, stated):
+    table = io.StringIO()
+    with contextlib.redirect_stdout(table):
+        ns["error_table"](ns["grad_w1"])  # the table the answer prints, for the forgotten mask
+    float64 = [float(row.split()[2]) for row in table.getvalue().splitlines()[1:]]
+    assert len(float64) == 11
+    right, forgot = ns["right"], ns["forgot"]
+    return {
+        "ex1-error": ns["error"] == test_claims.stated(stated["ex1-error"]) and ns["error"] > 1,
+        "ex1-table-float64": all(  # "about 4.6e-1 for every eps": within 5 %
+            abs(e / test_claims.stated(stated["ex1-table-float64"]) - 1) < 0.05 for e in float64
+        ),
+        "ex1-loss-forgotten": test_claims.as_stated(forgot[499], stated["ex1-loss-forgotten"]),
+        "ex1-loss-right": test_claims.as_stated(right[499], stated["ex1-loss-right"]),
+        "ex1-fall": test_claims.as_stated(forgot[0] / forgot[499], stated["ex1-fall"]),
+    }
+
+
+def gradient_checking_ex2(ns, stated):
+    return {"ex2-zeros": ns["zeros"] == test_claims.stated(stated["ex2-zeros"])}
+
+
 def gradient_checking_ex3(ns, stated):
     return {"ex3-error-below": ns["error"] < test_claims.stated(stated["ex3-error-below"])}
 
@@ -196,7 +218,7 @@ CHECKS = {
     "optim": {"ex1": optim_ex1},
     "custom_module": {"ex1": custom_module_ex1, "ex2": custom_module_ex2},
     "dynamic_graphs": {"ex1": dynamic_graphs_ex1},
-    "gradient_checking": {"ex3": gradient_checking_ex3},
+    "gradient_checking": {"ex1": gradient_checking_ex1, "ex2": gradient_checking_ex2, "ex3": gradient_checking_ex3},
     "real_data": {"ex1": test_real_data.real_data_ex1, "ex2": test_real_data.real_data_ex2},
 }
 
@@ -236,13 +258,9 @@ def test_every_lesson_has_exercises(lesson):
 @pytest.mark.parametrize("language", ["zh", "en"])
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_every_exercise_is_answered_on_the_page(lesson, language):
-    """Each exN section is embedded in the Nth collapsed answer of the Exercises section.
-
-    (An answer may embed nothing: gradient_checking's exercises 1 and 2, a one-line change to
-    the lesson's script described in words, came before this convention and are checked by
-    tests/test_gradient_checking.py.)"""
-    embedded = []
-    for number, body in enumerate(answers(lesson, language), 1):
+    """Each exN section is embedded in the Nth collapsed answer of the Exercises section."""
+    embedded, found = [], answers(lesson, language)
+    for number, body in enumerate(found, 1):
         for line in body.splitlines():
             if m := EMBED.match(line):
                 assert (m["path"], m["section"]) == (f"snippets/exercises/{lesson}.py", f"ex{number}"), (
@@ -250,6 +268,7 @@ def test_every_exercise_is_answered_on_the_page(lesson, language):
                 )
                 embedded.append(m["section"])
     assert embedded == exercises(lesson), f"{page(lesson, language).name}: the answers embed {embedded}"
+    assert len(embedded) == len(found), f"{page(lesson, language).name}: an answer embeds no code"
 
 
 @pytest.mark.parametrize("lesson", [lesson for lesson in LESSONS if (EXERCISES / f"{lesson}.py").exists()])

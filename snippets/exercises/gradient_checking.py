@@ -106,6 +106,67 @@ def error_table(grad_w1, i=0, j=0):
 
 
 # %% [markdown]
+# Exercise 1: the lesson's backward pass at the initial weights with the ReLU mask forgotten,
+# then the whole lesson's 500 steps trained with it.
+
+# %%
+# --8<-- [start:ex1]
+def backward(x, y, w1, w2, mask=True):
+    """The lesson's backward pass; mask=False forgets the ReLU mask in its last line."""
+    h = x.mm(w1)
+    h_relu = h.clamp(min=0)
+    grad_y_pred = 2.0 * (h_relu.mm(w2) - y)
+    grad_w2 = h_relu.T.mm(grad_y_pred)
+    grad_h_relu = grad_y_pred.mm(w2.T)
+    grad_h = grad_h_relu.clone()
+    grad_h[h < 0] = 0
+    grad_w1 = x.T.mm(grad_h if mask else grad_h_relu)
+    return grad_w1, grad_w2
+
+
+grad_w1, grad_w2 = backward(x, y, w1, w2, mask=False)
+error = check_gradients(grad_w1, grad_w2)
+print("max relative error:", error)
+error_table(grad_w1)
+
+
+def train(mask):
+    """The lesson's 500 steps, from the same starting weights; the losses."""
+    v1, v2, losses = w1.clone(), w2.clone(), []
+    for t in range(500):
+        losses.append((x.mm(v1).clamp(min=0).mm(v2) - y).pow(2).sum().item())
+        grad_v1, grad_v2 = backward(x, y, v1, v2, mask)
+        v1 -= lr * grad_v1
+        v2 -= lr * grad_v2
+    return losses
+
+
+right, forgot = train(mask=True), train(mask=False)
+print("loss at step 499, mask applied:", f"{right[499]:.1e}", "forgotten:", f"{forgot[499]:.1e}")
+print("fall from step 0 to 499, mask forgotten:", f"{forgot[0] / forgot[499]:.1e}")
+# --8<-- [end:ex1]
+
+
+# %% [markdown]
+# Exercise 2: where do `h < 0` and `h <= 0` differ in the lesson's 500 steps (float64)?
+
+# %%
+# --8<-- [start:ex2]
+v1, v2, zeros = w1.clone(), w2.clone(), 0  # the lesson's 500 steps, from its starting weights
+for t in range(500):
+    h = x.mm(v1)
+    h_relu = h.clamp(min=0)
+    grad_y_pred = 2.0 * (h_relu.mm(v2) - y)
+    grad_h = grad_y_pred.mm(v2.T)
+    zeros += (h == 0).sum().item()  # the only entries where h < 0 and h <= 0 differ
+    grad_h[h < 0] = 0
+    v1 -= lr * x.T.mm(grad_h)
+    v2 -= lr * h_relu.T.mm(grad_y_pred)
+print("entries of h exactly 0 in 500 steps:", zeros)
+# --8<-- [end:ex2]
+
+
+# %% [markdown]
 # Exercise 3: gradient checking checks any gradient: here autograd's, in float64.
 
 # %%
