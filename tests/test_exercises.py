@@ -218,7 +218,11 @@ CHECKS = {
     "optim": {"ex1": optim_ex1},
     "custom_module": {"ex1": custom_module_ex1, "ex2": custom_module_ex2},
     "dynamic_graphs": {"ex1": dynamic_graphs_ex1},
-    "gradient_checking": {"ex1": gradient_checking_ex1, "ex2": gradient_checking_ex2, "ex3": gradient_checking_ex3},
+    "gradient_checking": {
+        "ex1": gradient_checking_ex1,
+        "ex2": gradient_checking_ex2,
+        "ex3": gradient_checking_ex3,
+    },
     "real_data": {"ex1": test_real_data.real_data_ex1, "ex2": test_real_data.real_data_ex2},
 }
 

@@ -109,6 +109,7 @@ def error_table(grad_w1, i=0, j=0):
 # Exercise 1: the lesson's backward pass at the initial weights with the ReLU mask forgotten,
 # then the whole lesson's 500 steps trained with it.
 
+
 # %%
 # --8<-- [start:ex1]
 def backward(x, y, w1, w2, mask=True):
@@ -133,7 +134,7 @@ error_table(grad_w1)
 def train(mask):
     """The lesson's 500 steps, from the same starting weights; the losses."""
     v1, v2, losses = w1.clone(), w2.clone(), []
-    for t in range(500):
+    for _ in range(500):
         losses.append((x.mm(v1).clamp(min=0).mm(v2) - y).pow(2).sum().item())
         grad_v1, grad_v2 = backward(x, y, v1, v2, mask)
         v1 -= lr * grad_v1
@@ -153,7 +154,7 @@ print("fall from step 0 to 499, mask forgotten:", f"{forgot[0] / forgot[499]:.1e
 # %%
 # --8<-- [start:ex2]
 v1, v2, zeros = w1.clone(), w2.clone(), 0  # the lesson's 500 steps, from its starting weights
-for t in range(500):
+for _ in range(500):
     h = x.mm(v1)
     h_relu = h.clamp(min=0)
     grad_y_pred = 2.0 * (h_relu.mm(v2) - y)
