@@ -335,6 +335,48 @@ def slug(page: Path) -> str:
     return page.name.removesuffix(".md").removesuffix(".en")
 
 
+# A page's fenced blocks (indent, fence, info string, body) and the `--8<--` embeds in them:
+# the lines pymdownx.snippets replaces with a snippet's section.
+FENCE = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<fence>```+)(?P<info>[^\n]*)\n(?P<body>.*?)^(?P=indent)(?P=fence)[ \t]*$",
+    re.M | re.S,
+)
+EMBED = re.compile(r'^\s*-{1,}8<-{1,}\s+"(?P<path>[^":]+)(?::(?P<section>[a-z][-_0-9a-z]*))?"\s*$', re.I)
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")  # Chinese text and its punctuation
+
+
+def blocks(page: Path):
+    """(language, info string, dedented body) of each fenced block of a page."""
+    for m in FENCE.finditer(page.read_text(encoding="utf-8")):
+        yield (m["info"].split() or [""])[0], m["info"], textwrap.dedent(m["body"])
+
+
+def embeds_in(body: str, info: str = ""):
+    """(snippet path, section or None, info string) of each embed line of a block's body."""
+    for line in body.splitlines():
+        if m := EMBED.match(line):
+            yield m["path"], m["section"], info
+
+
+def embeds(page: Path):
+    for _, info, body in blocks(page):
+        yield from embeds_in(body, info)
+
+
+# The notation: the home page's table (symbol | code | shape), and each lesson page's own
+NOTATION_ROW = re.compile(
+    r"^\|\s*\$(?P<symbol>[^$]+)\$\s*\|\s*`(?P<code>[^`]+)`\s*\|\s*(?P<shape>[^|]+?)\s*\|\s*$", re.M
+)
+
+
+def notation(page: Path) -> list[tuple[str, str, str]]:
+    """(symbol, code, shape) of each row of the page's notation table; 'h = x w_1' gives 'h'."""
+    return [
+        (m["symbol"].split("=")[0].strip(), m["code"].strip(), m["shape"].strip("$ "))
+        for m in NOTATION_ROW.finditer(page.read_text(encoding="utf-8"))
+    ]
+
+
 # -- the benchmark's pieces (bench/measure.py) -------------------------------------------------
 def namespace(lesson: str, *, device=None, dtype=None, sizes=None, skip=()) -> dict:
     """What the script defines before its training loop (minus the sections in `skip`), on

@@ -27,6 +27,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+import lessons
 from conftest import PRINT_PAGES, ROOT, free_port, notebook_hook, page_paths, section, snippet_path
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -460,13 +461,12 @@ COPY_ALL = """async () => {
 
 def expected_copies(lesson_page) -> list[str]:
     """What each python block's copy button must copy: the embedded section or file, as shown."""
-    import test_docs
 
     texts = []
-    for lang, _, body in test_docs.blocks(lesson_page):
+    for lang, _, body in lessons.blocks(lesson_page):
         if lang != "python":
             continue
-        ((path, name, _),) = list(test_docs.embeds_in(body))
+        ((path, name, _),) = list(lessons.embeds_in(body))
         if name:
             texts.append(section(path.removeprefix("snippets/").removesuffix(".py"), name))
         else:  # a whole file: a snippet, or another file such as bench/tuned_torch.py

@@ -10,9 +10,11 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from test_math import CJK, NOTATION
 
-from conftest import DOCS
+import lessons
+from lessons import CJK, DOCS
+
+NOTATION = lessons.notation(DOCS / "index.en.md")  # the home page's table
 
 SVG = DOCS / "assets" / "backward.svg"
 NS = "{http://www.w3.org/2000/svg}"

@@ -5,39 +5,23 @@ exist, and the doctest sessions on the pages print what they claim."""
 import doctest
 import io
 import re
-import textwrap
 
 import pytest
 import yaml
 
 import lessons
-from lessons import DOCS, LESSONS, ROOT, pages, section, section_names, slug
-
-# A fenced block: its indent, opening fence, info string, body.
-FENCE = re.compile(
-    r"^(?P<indent>[ \t]*)(?P<fence>```+)(?P<info>[^\n]*)\n(?P<body>.*?)^(?P=indent)(?P=fence)[ \t]*$",
-    re.M | re.S,
+from lessons import (
+    DOCS,
+    EMBED,
+    LESSONS,
+    ROOT,
+    blocks,
+    embeds,
+    pages,
+    section,
+    section_names,
+    slug,
 )
-EMBED = re.compile(r'^\s*-{1,}8<-{1,}\s+"(?P<path>[^":]+)(?::(?P<section>[a-z][-_0-9a-z]*))?"\s*$', re.I)
-
-
-def blocks(page):
-    text = page.read_text(encoding="utf-8")
-    for m in FENCE.finditer(text):
-        lang = (m["info"].split() or [""])[0]
-        yield lang, m["info"], textwrap.dedent(m["body"])
-
-
-def embeds_in(body, info=""):
-    for line in body.splitlines():
-        if m := EMBED.match(line):
-            yield m["path"], m["section"], info
-
-
-def embeds(page):
-    for _, info, body in blocks(page):
-        yield from embeds_in(body, info)
-
 
 PAGES = pages()
 ZH = [p for p in PAGES if not p.name.endswith(".en.md")]

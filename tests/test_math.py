@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import lessons
-from lessons import DOCS, LESSONS, section, section_names
+from lessons import CJK, DOCS, LESSONS, notation, section, section_names
 
 # A display equation: a line holding only $$, the LaTeX, a line holding only $$.
 DISPLAY = re.compile(r"^[ \t]*\$\$[ \t]*\n(?P<tex>.*?)\n[ \t]*\$\$[ \t]*$", re.S | re.M)
@@ -34,7 +34,6 @@ HL_EMBED = re.compile(
 )
 HEADING = re.compile(r"^#+ ", re.M)
 TEXT = re.compile(r"\\text\{([^{}]*)\}")
-CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
 LESSON_PAGES = sorted(p for p in DOCS.glob("*.en.md"))
 
@@ -53,21 +52,6 @@ def displays(page) -> list[str]:
 
 
 # --- the notation ---------------------------------------------------------------------------------
-
-ROW = re.compile(
-    r"^\|\s*\$(?P<symbol>[^$]+)\$\s*\|\s*`(?P<code>\w+)`\s*\|\s*(?P<shape>[^|]+?)\s*\|\s*$", re.M
-)
-
-
-def notation(page) -> list[tuple[str, str, str]]:
-    """(symbol, code, shape) rows of the notation table; 'h = x w_1' gives the symbol 'h'."""
-    text = page.read_text(encoding="utf-8")
-    rows = []
-    for m in ROW.finditer(text):
-        symbol = m["symbol"].split("=")[0].strip()
-        rows.append((symbol, m["code"], m["shape"].strip("$ ")))
-    return rows
-
 
 NOTATION = notation(DOCS / "index.en.md")
 SYMBOL = {squash(symbol): code for symbol, code, _ in NOTATION}  # squashed LaTeX -> variable

@@ -14,8 +14,9 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
+import lessons
 from conftest import LESSONS, ROOT, notebook_dir, notebook_hook, snippet_path
-from test_snippets import LOSS_LINE, run_script
+from lessons import LOSS_LINE
 
 LANGS = [("zh", ""), ("en", "en/")]
 MAX_PAGE_BYTES = 150_000
@@ -63,8 +64,11 @@ def test_every_text_cell_comes_in_both_languages(lesson):
 def script_output():
     """What each snippet prints when run as a plain script on the CPU, on one thread as
     the notebooks run (hooks/notebooks.py: ONE_THREAD)."""
-    env = {"CUDA_VISIBLE_DEVICES": "", **notebook_hook().ONE_THREAD}
-    return {lesson: run_script(lesson, env) for lesson in LESSONS}
+    env = {**lessons.CPU_ONLY, **notebook_hook().ONE_THREAD}
+    runs = {lesson: lessons.script(lesson, env) for lesson in LESSONS}
+    for lesson, done in runs.items():
+        assert done.returncode == 0, f"snippets/{lesson}.py: {done.stderr}"
+    return {lesson: done.stdout for lesson, done in runs.items()}
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
