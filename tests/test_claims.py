@@ -19,42 +19,7 @@ import torch
 from torch.func import functional_call, grad, jvp
 
 import lessons
-from lessons import DOCS
-
-CLAIM = re.compile(r'<span data-claim="(?P<name>[-\w]+)">(?P<value>.*?)</span>')
-EXERCISE_CLAIM = re.compile(r"ex\d+-")  # ex1-...: stated in an answer to exercise 1
-NUMBER = re.compile(r"^\$?\s*(?:(?P<m>[-\d.]+)\s*\\times\s*)?(?:10\^\{?(?P<e>-?\d+)\}?)?\s*\$?$")
-
-
-def stated(text: str) -> float:
-    """'10' -> 10.0, '$2.6 \\times 10^{7}$' -> 2.6e7, '$10^{-6}$' -> 1e-6."""
-    text = text.strip()
-    if re.fullmatch(r"-?[\d.]+", text):
-        return float(text)
-    m = NUMBER.match(text)
-    assert m and (m["m"] or m["e"]), f"not a number: {text!r}"
-    return float(f"{m['m'] or 1}e{m['e'] or 0}")  # parsed, not multiplied: 6.9 * 10.0**-5 != 6.9e-5
-
-
-def claims(page) -> dict[str, str]:
-    found = {}
-    for m in CLAIM.finditer(page.read_text(encoding="utf-8")):
-        if EXERCISE_CLAIM.match(m["name"]):
-            continue  # an exercise's answer: tests/test_exercises.py checks it
-        assert m["name"] not in found, f"{page.name}: claim {m['name']!r} stated twice"
-        found[m["name"]] = m["value"]
-    return found
-
-
-def as_stated(value: float, text: str) -> bool:
-    """`value` rounds to the number as written: to as many significant digits as it shows.
-    A bare power of ten, `$10^{-12}$` ("about 10⁻¹²"), states an order of magnitude."""
-    if re.fullmatch(r"\$?\s*10\^\{?-?\d+\}?\s*\$?", text.strip()):
-        return value > 0 and round(math.log10(value)) == round(math.log10(stated(text)))
-    mantissa = re.sub(r"\\times.*|\$|\s", "", text) if "\\times" in text else re.sub(r"[$\s]", "", text)
-    digits = len(re.sub(r"^[-0.]+|\.", "", mantissa)) if not mantissa.startswith("10^") else 1
-    return float(f"{value:.{max(digits, 1)}g}") == stated(text)
-
+from lessons import CLAIM, DOCS, EXERCISE_CLAIM, NUMBER, as_stated, claims, stated  # noqa: F401 (re-exported)
 
 # --- the runs behind the claims, one function per page ---------------------------------------------
 
@@ -194,6 +159,92 @@ def custom_module(page: dict[str, str]) -> dict[str, bool]:
     }
 
 
+def min_falls() -> dict:
+    """MIN_FALL and MIN_FALL_EXCEPTIONS as tests/test_snippets.py writes them (the fall it asks
+    of every lesson), read from its source, not imported."""
+    import ast
+
+    tree = ast.parse((lessons.ROOT / "tests" / "test_snippets.py").read_text(encoding="utf-8"))
+    return {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "").startswith("MIN_FALL")
+    }
+
+
+def earlier(lesson: str) -> list[str]:
+    """The lessons before `lesson` in the site's order (mkdocs.yml's nav): "every earlier lesson"."""
+    nav = re.findall(r"^  - (\w+)\.md$", (lessons.ROOT / "mkdocs.yml").read_text(encoding="utf-8"), re.M)
+    return [name for name in nav[: nav.index(lesson)] if name in lessons.LESSONS]
+
+
+def dynamic_graphs(page: dict[str, str]) -> dict[str, bool]:
+    import types
+
+    def at_depth(ns: dict, k: int) -> None:  # every pass uses the middle layer k times
+        ns["random"] = types.SimpleNamespace(randint=lambda a, b: k)
+
+    ns = lessons.setup("dynamic_graphs")
+    depths: list[int] = []  # the depth of every step, counted by hooks
+    model = ns["model"]
+    hooks = [
+        model.register_forward_pre_hook(lambda mod, args: depths.append(0)),
+        model.middle_linear.register_forward_hook(lambda mod, a, out: depths.__setitem__(-1, depths[-1] + 1)),
+    ]
+    printed = lessons.run("dynamic_graphs", "train", ns=ns)
+    for hook in hooks:
+        hook.remove()
+    losses = ns["losses"]
+    after = []  # the final parameters' loss at each depth
+    for k in range(4):
+        at_depth(ns, k)
+        with torch.no_grad():
+            after.append(ns["loss_fn"](model(ns["x"]), ns["y"]).item())
+    fixed = []  # the same run with the depth fixed at k
+    for k in range(4):
+        run = lessons.setup("dynamic_graphs")
+        at_depth(run, k)
+        lessons.run("dynamic_graphs", "train", ns=run)
+        fixed.append(run["losses"])
+    falls = min_falls()
+    last, depth = int(stated(page["last-step"])), int(stated(page["last-step-depth"]))
+    last_line = printed.splitlines()[-1].split()
+    fall = losses[0] / losses[-1]
+    return {
+        "loss-at-step-0": as_stated(losses[0], page["loss-at-step-0"]),
+        "run-loss-at-step-0": as_stated(losses[0], page["run-loss-at-step-0"]),
+        "loss-at-step-499": as_stated(losses[499], page["loss-at-step-499"]),
+        "run-loss-at-step-499": as_stated(losses[499], page["run-loss-at-step-499"]),
+        "fall": as_stated(fall, page["fall"]),
+        "earlier-lessons-fall": all(
+            (lambda run: run[0] / run[-1] > stated(page["earlier-lessons-fall"]))(lessons.train(lesson).losses)
+            for lesson in earlier("dynamic_graphs")
+        ),
+        "min-fall-asked": falls["MIN_FALL"] == stated(page["min-fall-asked"]) > fall,
+        "min-fall-asked-here": falls["MIN_FALL_EXCEPTIONS"]["dynamic_graphs"]
+        == stated(page["min-fall-asked-here"])
+        <= fall,
+        "last-100-steps-min": as_stated(min(losses[400:]), page["last-100-steps-min"]),
+        "last-100-steps-max": as_stated(max(losses[400:]), page["last-100-steps-max"]),
+        **{
+            f"depth-{k}-draws": depths.count(k) == stated(page[f"depth-{k}-draws"])
+            for k in range(4)
+        },
+        **{f"depth-{k}-loss": as_stated(after[k], page[f"depth-{k}-loss"]) for k in range(4)},
+        "fixed-depth-loss-below": all(run[499] < stated(page["fixed-depth-loss-below"]) for run in fixed),
+        "fixed-depth-fall": all(run[0] / run[499] > stated(page["fixed-depth-fall"]) for run in fixed),
+        # the last step: the one printed last, of the depth the page says; its loss as printed
+        # is the one before its update, higher than that depth's loss after it, the table's
+        "last-step": last == len(losses) - 1 == int(last_line[0]),
+        "last-step-depth": depths[last] == depth,
+        "last-step-printed-loss": as_stated(float(last_line[1]), page["last-step-printed-loss"])
+        and as_stated(losses[last], page["last-step-printed-loss"]),
+        "last-step-loss-after": as_stated(after[depth], page["last-step-loss-after"])
+        and page["last-step-loss-after"] == page[f"depth-{depth}-loss"]
+        and after[depth] < losses[last],
+    }
+
+
 def real_data(page: dict[str, str]) -> dict[str, bool]:
     import collections
 
@@ -273,6 +324,7 @@ CHECKS = {
     "numpy_warmup": numpy_warmup,
     "nn": nn,
     "custom_module": custom_module,
+    "dynamic_graphs": dynamic_graphs,
     "real_data": real_data,
 }
 
