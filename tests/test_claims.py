@@ -131,7 +131,32 @@ def curvature_at_init(lesson: str, page: dict[str, str]) -> tuple[dict[str, bool
 
 
 def nn(page: dict[str, str]) -> dict[str, bool]:
-    return curvature_at_init("nn", page)[0]
+    losses = lessons.train("nn").losses
+    autograd = lessons.setup("autograd")  # its randn weights, this lesson's loss
+    lessons.run("autograd", "forward", ns=autograd)
+    autograd_loss = lessons.setup("nn")["loss_fn"](autograd["y_pred"], autograd["y"]).item()
+    mean = lessons.train("nn", change=(("loss_fn", "torch.nn.MSELoss()"),)).losses  # lr kept
+    stuck = lessons.train("nn", edits=(("model.zero_grad()", "pass"),)).losses
+    return curvature_at_init("nn", page)[0] | {
+        **{
+            name: as_stated(losses[0], page[name])
+            for name in ("loss-at-step-0", "lr-loss-at-step-0", "run-loss-at-step-0")
+        },
+        **{
+            name: as_stated(losses[499], page[name])
+            for name in ("loss-at-step-499", "correct-loss-at-step-499", "run-loss-at-step-499")
+        },
+        "autograd-loss-at-step-0": as_stated(autograd_loss, page["autograd-loss-at-step-0"]),
+        "mean-loss-at-step-0": as_stated(mean[0], page["mean-loss-at-step-0"]),
+        "mean-loss-at-step-499": as_stated(mean[499], page["mean-loss-at-step-499"]),
+        # without zero_grad(): down at first, back up, stuck
+        "no-zero-grad-loss-at-step-10": stuck[10] < stuck[0]
+        and as_stated(stuck[10], page["no-zero-grad-loss-at-step-10"]),
+        "no-zero-grad-loss-at-step-20": stuck[20] > stuck[10]
+        and as_stated(stuck[20], page["no-zero-grad-loss-at-step-20"]),
+        "no-zero-grad-loss-at-step-499": all(math.isfinite(v) for v in stuck)
+        and as_stated(stuck[499], page["no-zero-grad-loss-at-step-499"]),
+    }
 
 
 def custom_module(page: dict[str, str]) -> dict[str, bool]:
