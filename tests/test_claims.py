@@ -270,6 +270,43 @@ def dynamic_graphs(page: dict[str, str]) -> dict[str, bool]:
     }
 
 
+def optim(page: dict[str, str]) -> dict[str, bool]:
+    """SGD (the Adam section skipped) and Adam, the script's optimizer. Adam's numbers are
+    torch's on two threads, the count it takes on a 2-core machine (MKL's matrix products round
+    differently on one: 6.655e-07 at step 499); so is SGD's without zero_grad(), whose growing
+    gradient sums make the rounding show (25.8 on two threads, 26.6 on one)."""
+
+    def losses(optimizer: str, dtype=None, edits=(), threads=None) -> tuple[float, ...]:
+        skip, threads = {"sgd": (("adam",), threads), "adam": ((), 2)}[optimizer]
+        return lessons.train("optim", dtype=dtype, skip=skip, edits=edits, threads=threads).losses
+
+    def largest_difference(dtype=None) -> float:  # relative, over the steps, to the nn lesson's
+        return max(abs(a - b) / b for a, b in zip(losses("sgd", dtype), lessons.train("nn", dtype=dtype).losses))
+
+    adam, sgd = losses("adam"), losses("sgd")
+    drop = (("optimizer.zero_grad()", "pass"),)
+    sgd_stuck, adam_stuck = losses("sgd", edits=drop, threads=2), losses("adam", edits=drop)
+    lowest = min(adam_stuck)
+    f32 = largest_difference()
+    return {
+        "sgd-float64-difference-below": largest_difference("float64") < stated(page["sgd-float64-difference-below"]),
+        "sgd-float32-difference-percent-below": 0 < 100 * f32 < stated(page["sgd-float32-difference-percent-below"]),
+        "loss-at-step-0": adam[0] == sgd[0] and as_stated(adam[0], page["loss-at-step-0"]),
+        "run-loss-at-step-0": as_stated(adam[0], page["run-loss-at-step-0"]),
+        **{name: as_stated(adam[499], page[name]) for name in (
+            "adam-loss-at-step-499", "correct-adam-loss-at-step-499", "run-loss-at-step-499")},
+        **{name: as_stated(sgd[499], page[name]) for name in ("sgd-loss-at-step-499", "correct-sgd-loss-at-step-499")},
+        # without zero_grad(): SGD swings and stays stuck; Adam falls to a lowest point, then climbs
+        "sgd-no-zero-grad-loss-at-step-499": any(b > a for a, b in zip(sgd_stuck, sgd_stuck[1:]))
+        and as_stated(sgd_stuck[499], page["sgd-no-zero-grad-loss-at-step-499"]),
+        "adam-no-zero-grad-lowest-loss": as_stated(lowest, page["adam-no-zero-grad-lowest-loss"]),
+        "adam-no-zero-grad-lowest-step": round(adam_stuck.index(lowest), -1)
+        == stated(page["adam-no-zero-grad-lowest-step"]),  # "around step 80": to the nearest ten
+        "adam-no-zero-grad-loss-at-step-499": adam_stuck[499] > lowest
+        and as_stated(adam_stuck[499], page["adam-no-zero-grad-loss-at-step-499"]),
+    }
+
+
 def real_data(page: dict[str, str]) -> dict[str, bool]:
     import collections
 
@@ -348,6 +385,7 @@ def real_data(page: dict[str, str]) -> dict[str, bool]:
 CHECKS = {
     "numpy_warmup": numpy_warmup,
     "nn": nn,
+    "optim": optim,
     "custom_module": custom_module,
     "dynamic_graphs": dynamic_graphs,
     "real_data": real_data,
