@@ -176,7 +176,21 @@ def custom_module(page: dict[str, str]) -> dict[str, bool]:
     a = torch.cat([h_relu, torch.ones(ns["N"], 1, dtype=torch.float64)], dim=1)
     second_layer = torch.linalg.eigvalsh(2 * a.T @ a).max().item()
     stable, diverging = stated(page["stable-lr"]), stated(page["diverging-lr"])
+    losses = lessons.train("custom_module").losses
+    previous = lessons.setup("autograd")  # the previous lessons' randn weights and lr
+    randn_loss = (previous["x"].mm(previous["w1"]).clamp(min=0).mm(previous["w2"]) - previous["y"]).pow(2).sum()
+    previous_lr = stated(page["previous-lr"])
     return results | {
+        "lesson-lr": ns["lr"] == stated(page["lesson-lr"]) < bound,
+        "loss-at-step-0": as_stated(losses[0], page["loss-at-step-0"]),
+        "run-loss-at-step-0": as_stated(losses[0], page["run-loss-at-step-0"]),
+        "sum-y-squared": as_stated(ns["y"].pow(2).sum().item(), page["sum-y-squared"]),  # predicting 0
+        "loss-at-step-499": as_stated(losses[499], page["loss-at-step-499"]),
+        "run-loss-at-step-499": as_stated(losses[499], page["run-loss-at-step-499"]),
+        "fall-more-than": losses[0] / losses[499] > stated(page["fall-more-than"]),
+        "randn-loss-at-step-0": as_stated(randn_loss.item(), page["randn-loss-at-step-0"]),
+        "previous-lr": previous["lr"] == previous_lr,
+        "previous-lr-loss-above": final_loss(previous_lr) > stated(page["previous-lr-loss-above"]),
         "second-layer-lr-bound": as_stated(2 / second_layer, page["second-layer-lr-bound"]),
         "stable-lr": stable < bound,
         "stable-lr-loss-at-step-499": as_stated(final_loss(stable), page["stable-lr-loss-at-step-499"]),
