@@ -321,6 +321,25 @@ def optim(page: dict[str, str]) -> dict[str, bool]:
     }
 
 
+def tensors(page: dict[str, str]) -> dict[str, bool]:
+    watch = "bool((h == 0).any())"  # after each step's loss: does h hold an exact zero?
+    f32 = lessons.train("tensors", watch=watch)
+    f64 = lessons.train("tensors", dtype="float64", watch=watch)
+    steps, digits = int(stated(page["float32-agrees-for-steps"])), stated(page["float32-agrees-to-digits"])
+    agree = [abs(a - b) <= 10**-digits * b for a, b in zip(f32.losses, f64.losses)]
+    by = int(stated(page["mask-differs-by-step"]))
+    changed = lessons.train("tensors", edits=(("grad_h[h < 0] = 0", "grad_h[h <= 0] = 0"),), steps=by + 1).losses
+    return {
+        # they agree at every step up to the stated one, and not to one more digit there
+        "float32-agrees-for-steps": all(agree[: steps + 1]) and not all(agree),
+        "float32-agrees-to-digits": all(agree[: steps + 1])
+        and not all(abs(a - b) <= 10 ** -(digits + 1) * b for a, b in zip(f32.losses[: steps + 1], f64.losses)),
+        "float32-lags-more-than": f32.losses[499] > stated(page["float32-lags-more-than"]) * f64.losses[499],
+        "exact-zero-steps": sum(f32.watched) == stated(page["exact-zero-steps"]) and sum(f64.watched) == 0,
+        "mask-differs-by-step": changed[by] != f32.losses[by],
+    }
+
+
 def real_data(page: dict[str, str]) -> dict[str, bool]:
     import collections
 
@@ -398,6 +417,7 @@ def real_data(page: dict[str, str]) -> dict[str, bool]:
 
 CHECKS = {
     "numpy_warmup": numpy_warmup,
+    "tensors": tensors,
     "nn": nn,
     "optim": optim,
     "custom_module": custom_module,
