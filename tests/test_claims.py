@@ -340,6 +340,12 @@ def tensors(page: dict[str, str]) -> dict[str, bool]:
     }
 
 
+def autograd(page: dict[str, str]) -> dict[str, bool]:
+    losses = lessons.train("autograd").losses
+    # "about 400": to the nearest hundred, as the page writes it
+    return {"loss-at-step-100": round(losses[100], -2) == stated(page["loss-at-step-100"])}
+
+
 def real_data(page: dict[str, str]) -> dict[str, bool]:
     import collections
 
@@ -418,6 +424,7 @@ def real_data(page: dict[str, str]) -> dict[str, bool]:
 CHECKS = {
     "numpy_warmup": numpy_warmup,
     "tensors": tensors,
+    "autograd": autograd,
     "nn": nn,
     "optim": optim,
     "custom_module": custom_module,
