@@ -346,6 +346,25 @@ def autograd(page: dict[str, str]) -> dict[str, bool]:
     return {"loss-at-step-100": round(losses[100], -2) == stated(page["loss-at-step-100"])}
 
 
+def custom_function(page: dict[str, str]) -> dict[str, bool]:
+    """The central-difference slope of MyReLU at two float32 inputs of the page's session
+    (1.9698 and 0.3658, the z it prints), with its eps = 1e-6: not 1, by float32's spacing."""
+    relu = lessons.setup("custom_function")["MyReLU"].apply
+    eps = 1e-6
+
+    def slope(z: float) -> float:
+        t = torch.tensor([z], dtype=torch.float32)
+        return ((relu(t + eps) - relu(t - eps)) / (2 * eps)).item()
+
+    small, large = slope(0.3658), slope(1.9698)
+    return {
+        "slope-small-z": as_stated(small, page["slope-small-z"]),
+        "slope-small-z-why": as_stated(small, page["slope-small-z-why"]),
+        "slope-large-z": as_stated(large, page["slope-large-z"]),
+        "slope-large-z-why": as_stated(large, page["slope-large-z-why"]),
+    }
+
+
 def real_data(page: dict[str, str]) -> dict[str, bool]:
     import collections
 
@@ -425,6 +444,7 @@ CHECKS = {
     "numpy_warmup": numpy_warmup,
     "tensors": tensors,
     "autograd": autograd,
+    "custom_function": custom_function,
     "nn": nn,
     "optim": optim,
     "custom_module": custom_module,
