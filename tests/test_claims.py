@@ -365,6 +365,42 @@ def custom_function(page: dict[str, str]) -> dict[str, bool]:
     }
 
 
+def gradient_checking(page: dict[str, str]) -> dict[str, bool]:
+    lesson = "gradient_checking"
+    run = lessons.train(lesson)
+    ns = lessons.setup(lesson)  # the forward and backward sections once: the gradients the check sees
+    lessons.run(lesson, "forward", "backward", ns=ns)
+    calls = []  # the entries the script's check compares, in its order (its rng state: after setup)
+    rel_error = ns["rel_error"]
+    ns["rel_error"] = lambda a, b: calls.append((a, b)) or rel_error(a, b)
+    worst = ns["check_gradients"](ns["grad_w1"], ns["grad_w2"])
+    by_hand, numerical = max(calls, key=lambda ab: rel_error(*ab))
+    printed = {  # the script's error table: eps -> (float32, float64)
+        eps: (float(a), float(b)) for eps, a, b in re.findall(r"^(\de[+-]\d\d)   (\S+)  (\S+)$", run.printed, re.M)
+    }
+    x, w1 = ns["x"], ns["w1"]
+    kink = (x.mm(w1)[:, 0].abs() / x[:, 0].abs()).min().item()  # nearest kink along (w1)00
+    return {
+        # "about 6500": to the nearest hundred, as the page writes it
+        "grad-w1-mean": round(ns["grad_w1"].abs().mean().item(), -2) == stated(page["grad-w1-mean"]),
+        "max-relative-error": as_stated(worst, page["max-relative-error"]),
+        "max-relative-error-again": as_stated(worst, page["max-relative-error-again"]),
+        # written with "…": the leading digits, cut off, not rounded
+        "worst-entry-by-hand": str(by_hand).startswith(page["worst-entry-by-hand"]),
+        "worst-entry-numerical": str(numerical).startswith(page["worst-entry-numerical"]),
+        "worst-entry-difference": as_stated(abs(by_hand - numerical), page["worst-entry-difference"]),
+        "eps-1-error": all(as_stated(v, page["eps-1-error"]) for v in printed["1e+00"]),
+        "kink-eps": as_stated(kink, page["kink-eps"]),
+        "loss-at-step-0": as_stated(run.losses[0], page["loss-at-step-0"])
+        and f"0 {page['loss-at-step-0']}" in run.printed.splitlines(),
+        "loss-at-step-499": as_stated(run.losses[499], page["loss-at-step-499"]),
+        "fall-more-than": run.losses[0] / run.losses[499] > stated(page["fall-more-than"]),
+        "tensors-float32-loss-at-step-499": as_stated(
+            lessons.train("tensors").losses[499], page["tensors-float32-loss-at-step-499"]
+        ),
+    }
+
+
 def real_data(page: dict[str, str]) -> dict[str, bool]:
     import collections
 
@@ -448,6 +484,7 @@ CHECKS = {
     "nn": nn,
     "optim": optim,
     "custom_module": custom_module,
+    "gradient_checking": gradient_checking,
     "dynamic_graphs": dynamic_graphs,
     "real_data": real_data,
 }
