@@ -178,7 +178,9 @@ def custom_module(page: dict[str, str]) -> dict[str, bool]:
     stable, diverging = stated(page["stable-lr"]), stated(page["diverging-lr"])
     losses = lessons.train("custom_module").losses
     previous = lessons.setup("autograd")  # the previous lessons' randn weights and lr
-    randn_loss = (previous["x"].mm(previous["w1"]).clamp(min=0).mm(previous["w2"]) - previous["y"]).pow(2).sum()
+    randn_loss = (
+        (previous["x"].mm(previous["w1"]).clamp(min=0).mm(previous["w2"]) - previous["y"]).pow(2).sum()
+    )
     previous_lr = stated(page["previous-lr"])
     return results | {
         "lesson-lr": ns["lr"] == stated(page["lesson-lr"]) < bound,
@@ -256,8 +258,8 @@ def dynamic_graphs(page: dict[str, str]) -> dict[str, bool]:
         "run-loss-at-step-499": as_stated(losses[499], page["run-loss-at-step-499"]),
         "fall": as_stated(fall, page["fall"]),
         "earlier-lessons-fall": all(
-            (lambda run: run[0] / run[-1] > stated(page["earlier-lessons-fall"]))(lessons.train(lesson).losses)
-            for lesson in earlier("dynamic_graphs")
+            run[0] / run[-1] > stated(page["earlier-lessons-fall"])
+            for run in (lessons.train(lesson).losses for lesson in earlier("dynamic_graphs"))
         ),
         "min-fall-asked": falls["MIN_FALL"] == stated(page["min-fall-asked"]) > fall,
         "min-fall-asked-here": falls["MIN_FALL_EXCEPTIONS"]["dynamic_graphs"]
@@ -265,10 +267,7 @@ def dynamic_graphs(page: dict[str, str]) -> dict[str, bool]:
         <= fall,
         "last-100-steps-min": as_stated(min(losses[400:]), page["last-100-steps-min"]),
         "last-100-steps-max": as_stated(max(losses[400:]), page["last-100-steps-max"]),
-        **{
-            f"depth-{k}-draws": depths.count(k) == stated(page[f"depth-{k}-draws"])
-            for k in range(4)
-        },
+        **{f"depth-{k}-draws": depths.count(k) == stated(page[f"depth-{k}-draws"]) for k in range(4)},
         **{f"depth-{k}-loss": as_stated(after[k], page[f"depth-{k}-loss"]) for k in range(4)},
         "fixed-depth-loss-below": all(run[499] < stated(page["fixed-depth-loss-below"]) for run in fixed),
         "fixed-depth-fall": all(run[0] / run[499] > stated(page["fixed-depth-fall"]) for run in fixed),
@@ -295,7 +294,9 @@ def optim(page: dict[str, str]) -> dict[str, bool]:
         return lessons.train("optim", dtype=dtype, skip=skip, edits=edits, threads=threads).losses
 
     def largest_difference(dtype=None) -> float:  # relative, over the steps, to the nn lesson's
-        return max(abs(a - b) / b for a, b in zip(losses("sgd", dtype), lessons.train("nn", dtype=dtype).losses))
+        return max(
+            abs(a - b) / b for a, b in zip(losses("sgd", dtype), lessons.train("nn", dtype=dtype).losses)
+        )
 
     adam, sgd = losses("adam"), losses("sgd")
     drop = (("optimizer.zero_grad()", "pass"),)
@@ -303,13 +304,21 @@ def optim(page: dict[str, str]) -> dict[str, bool]:
     lowest = min(adam_stuck)
     f32 = largest_difference()
     return {
-        "sgd-float64-difference-below": largest_difference("float64") < stated(page["sgd-float64-difference-below"]),
-        "sgd-float32-difference-percent-below": 0 < 100 * f32 < stated(page["sgd-float32-difference-percent-below"]),
+        "sgd-float64-difference-below": largest_difference("float64")
+        < stated(page["sgd-float64-difference-below"]),
+        "sgd-float32-difference-percent-below": 0
+        < 100 * f32
+        < stated(page["sgd-float32-difference-percent-below"]),
         "loss-at-step-0": adam[0] == sgd[0] and as_stated(adam[0], page["loss-at-step-0"]),
         "run-loss-at-step-0": as_stated(adam[0], page["run-loss-at-step-0"]),
-        **{name: as_stated(adam[499], page[name]) for name in (
-            "adam-loss-at-step-499", "correct-adam-loss-at-step-499", "run-loss-at-step-499")},
-        **{name: as_stated(sgd[499], page[name]) for name in ("sgd-loss-at-step-499", "correct-sgd-loss-at-step-499")},
+        **{
+            name: as_stated(adam[499], page[name])
+            for name in ("adam-loss-at-step-499", "correct-adam-loss-at-step-499", "run-loss-at-step-499")
+        },
+        **{
+            name: as_stated(sgd[499], page[name])
+            for name in ("sgd-loss-at-step-499", "correct-sgd-loss-at-step-499")
+        },
         # without zero_grad(): SGD swings and stays stuck; Adam falls to a lowest point, then climbs
         "sgd-no-zero-grad-loss-at-step-499": any(b > a for a, b in zip(sgd_stuck, sgd_stuck[1:]))
         and as_stated(sgd_stuck[499], page["sgd-no-zero-grad-loss-at-step-499"]),
@@ -328,12 +337,16 @@ def tensors(page: dict[str, str]) -> dict[str, bool]:
     steps, digits = int(stated(page["float32-agrees-for-steps"])), stated(page["float32-agrees-to-digits"])
     agree = [abs(a - b) <= 10**-digits * b for a, b in zip(f32.losses, f64.losses)]
     by = int(stated(page["mask-differs-by-step"]))
-    changed = lessons.train("tensors", edits=(("grad_h[h < 0] = 0", "grad_h[h <= 0] = 0"),), steps=by + 1).losses
+    changed = lessons.train(
+        "tensors", edits=(("grad_h[h < 0] = 0", "grad_h[h <= 0] = 0"),), steps=by + 1
+    ).losses
     return {
         # they agree at every step up to the stated one, and not to one more digit there
         "float32-agrees-for-steps": all(agree[: steps + 1]) and not all(agree),
         "float32-agrees-to-digits": all(agree[: steps + 1])
-        and not all(abs(a - b) <= 10 ** -(digits + 1) * b for a, b in zip(f32.losses[: steps + 1], f64.losses)),
+        and not all(
+            abs(a - b) <= 10 ** -(digits + 1) * b for a, b in zip(f32.losses[: steps + 1], f64.losses)
+        ),
         "float32-lags-more-than": f32.losses[499] > stated(page["float32-lags-more-than"]) * f64.losses[499],
         "exact-zero-steps": sum(f32.watched) == stated(page["exact-zero-steps"]) and sum(f64.watched) == 0,
         "mask-differs-by-step": changed[by] != f32.losses[by],
@@ -376,7 +389,8 @@ def gradient_checking(page: dict[str, str]) -> dict[str, bool]:
     worst = ns["check_gradients"](ns["grad_w1"], ns["grad_w2"])
     by_hand, numerical = max(calls, key=lambda ab: rel_error(*ab))
     printed = {  # the script's error table: eps -> (float32, float64)
-        eps: (float(a), float(b)) for eps, a, b in re.findall(r"^(\de[+-]\d\d)   (\S+)  (\S+)$", run.printed, re.M)
+        eps: (float(a), float(b))
+        for eps, a, b in re.findall(r"^(\de[+-]\d\d)   (\S+)  (\S+)$", run.printed, re.M)
     }
     x, w1 = ns["x"], ns["w1"]
     kink = (x.mm(w1)[:, 0].abs() / x[:, 0].abs()).min().item()  # nearest kink along (w1)00

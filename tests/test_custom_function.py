@@ -88,7 +88,10 @@ def test_float32_spacing_explains_the_slopes():
     16 * 2^-23 and 68 * 2^-25 apart, giving the two slopes the page states (read from the page;
     tests/test_claims.py checks them against MyReLU's); float64's spacing is 2^29 times smaller."""
     stated = lessons.page_claims("custom_function")
-    for z, spacing, steps, claim in ((1.9698, 2.0**-23, 16, "slope-large-z"), (0.3658, 2.0**-25, 68, "slope-small-z")):
+    for z, spacing, steps, claim in (
+        (1.9698, 2.0**-23, 16, "slope-large-z"),
+        (0.3658, 2.0**-25, 68, "slope-small-z"),
+    ):
         v = torch.tensor(z, dtype=torch.float32)
         assert (torch.nextafter(v, torch.tensor(3.0)) - v).item() == spacing
         gap = ((v + 1e-6) - (v - 1e-6)).item()

@@ -82,7 +82,9 @@ def test_sgd_is_the_nn_lessons_update():
     f32 = losses("sgd")
     rel = [abs(a - b) / b for a, b in zip(f32, nn_losses())]
     percent = lessons.stated(stated["sgd-float32-difference-percent-below"])
-    assert 0 < 100 * max(rel) < percent, "optim.en.md: sgd-float32-difference-percent-below"  # close, not identical
+    assert 0 < 100 * max(rel) < percent, (
+        "optim.en.md: sgd-float32-difference-percent-below"
+    )  # close, not identical
 
     ns = namespace("sgd")
     one_backward(ns)
