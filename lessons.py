@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import math
 import re
 import textwrap
 from pathlib import Path
@@ -416,3 +417,48 @@ def step_loop_code(lesson: str, steps: int = STEPS):
     """The training loop around `step`: the lesson's loss section, after each step."""
     head = f"losses = []\nfor t in range({steps}):\n    y_pred = step(x, y, w1, w2, lr)\n"
     return compile(head + _indent(section(lesson, "loss")), f"snippets/{lesson}.py:loss", "exec")
+
+
+# -- the numbers a page states: `<span data-claim="NAME">VALUE</span>` --------------------------
+# Read by tests/test_claims.py (every claim on every page, checked against the run), by
+# tests/test_exercises.py (`exN-` claims) and by a lesson's own tests, so that no test keeps
+# its own copy of a number a page states.
+CLAIM = re.compile(r'<span data-claim="(?P<name>[-\w]+)">(?P<value>.*?)</span>')
+EXERCISE_CLAIM = re.compile(r"ex\d+-")  # ex1-...: stated in an answer to exercise 1
+NUMBER = re.compile(r"^\$?\s*(?:(?P<m>[-\d.]+)\s*\\times\s*)?(?:10\^\{?(?P<e>-?\d+)\}?)?\s*\$?$")
+
+
+def stated(text: str) -> float:
+    """'10' -> 10.0, '$2.6 \\times 10^{7}$' -> 2.6e7, '$10^{-6}$' -> 1e-6."""
+    text = text.strip()
+    if re.fullmatch(r"-?[\d.]+", text):
+        return float(text)
+    m = NUMBER.match(text)
+    assert m and (m["m"] or m["e"]), f"not a number: {text!r}"
+    return float(f"{m['m'] or 1}e{m['e'] or 0}")  # parsed, not multiplied: 6.9 * 10.0**-5 != 6.9e-5
+
+
+def claims(page) -> dict[str, str]:
+    found = {}
+    for m in CLAIM.finditer(page.read_text(encoding="utf-8")):
+        if EXERCISE_CLAIM.match(m["name"]):
+            continue  # an exercise's answer: tests/test_exercises.py checks it
+        assert m["name"] not in found, f"{page.name}: claim {m['name']!r} stated twice"
+        found[m["name"]] = m["value"]
+    return found
+
+
+def as_stated(value: float, text: str) -> bool:
+    """`value` rounds to the number as written: to as many significant digits as it shows.
+    A bare power of ten, `$10^{-12}$` ("about 10⁻¹²"), states an order of magnitude."""
+    if re.fullmatch(r"\$?\s*10\^\{?-?\d+\}?\s*\$?", text.strip()):
+        return value > 0 and round(math.log10(value)) == round(math.log10(stated(text)))
+    mantissa = re.sub(r"\\times.*|\$|\s", "", text) if "\\times" in text else re.sub(r"[$\s]", "", text)
+    digits = len(re.sub(r"^[-0.]+|\.", "", mantissa)) if not mantissa.startswith("10^") else 1
+    return float(f"{value:.{max(digits, 1)}g}") == stated(text)
+
+
+def page_claims(lesson: str) -> dict[str, str]:
+    """The claims docs/<lesson>.en.md states (tests/test_claims.py checks the 中文 page states
+    the same)."""
+    return claims(DOCS / f"{lesson}.en.md")

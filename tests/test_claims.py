@@ -19,42 +19,7 @@ import torch
 from torch.func import functional_call, grad, jvp
 
 import lessons
-from lessons import DOCS
-
-CLAIM = re.compile(r'<span data-claim="(?P<name>[-\w]+)">(?P<value>.*?)</span>')
-EXERCISE_CLAIM = re.compile(r"ex\d+-")  # ex1-...: stated in an answer to exercise 1
-NUMBER = re.compile(r"^\$?\s*(?:(?P<m>[-\d.]+)\s*\\times\s*)?(?:10\^\{?(?P<e>-?\d+)\}?)?\s*\$?$")
-
-
-def stated(text: str) -> float:
-    """'10' -> 10.0, '$2.6 \\times 10^{7}$' -> 2.6e7, '$10^{-6}$' -> 1e-6."""
-    text = text.strip()
-    if re.fullmatch(r"-?[\d.]+", text):
-        return float(text)
-    m = NUMBER.match(text)
-    assert m and (m["m"] or m["e"]), f"not a number: {text!r}"
-    return float(f"{m['m'] or 1}e{m['e'] or 0}")  # parsed, not multiplied: 6.9 * 10.0**-5 != 6.9e-5
-
-
-def claims(page) -> dict[str, str]:
-    found = {}
-    for m in CLAIM.finditer(page.read_text(encoding="utf-8")):
-        if EXERCISE_CLAIM.match(m["name"]):
-            continue  # an exercise's answer: tests/test_exercises.py checks it
-        assert m["name"] not in found, f"{page.name}: claim {m['name']!r} stated twice"
-        found[m["name"]] = m["value"]
-    return found
-
-
-def as_stated(value: float, text: str) -> bool:
-    """`value` rounds to the number as written: to as many significant digits as it shows.
-    A bare power of ten, `$10^{-12}$` ("about 10⁻¹²"), states an order of magnitude."""
-    if re.fullmatch(r"\$?\s*10\^\{?-?\d+\}?\s*\$?", text.strip()):
-        return value > 0 and round(math.log10(value)) == round(math.log10(stated(text)))
-    mantissa = re.sub(r"\\times.*|\$|\s", "", text) if "\\times" in text else re.sub(r"[$\s]", "", text)
-    digits = len(re.sub(r"^[-0.]+|\.", "", mantissa)) if not mantissa.startswith("10^") else 1
-    return float(f"{value:.{max(digits, 1)}g}") == stated(text)
-
+from lessons import CLAIM, DOCS, EXERCISE_CLAIM, NUMBER, as_stated, claims, stated  # noqa: F401 (re-exported)
 
 # --- the runs behind the claims, one function per page ---------------------------------------------
 
@@ -166,7 +131,32 @@ def curvature_at_init(lesson: str, page: dict[str, str]) -> tuple[dict[str, bool
 
 
 def nn(page: dict[str, str]) -> dict[str, bool]:
-    return curvature_at_init("nn", page)[0]
+    losses = lessons.train("nn").losses
+    autograd = lessons.setup("autograd")  # its randn weights, this lesson's loss
+    lessons.run("autograd", "forward", ns=autograd)
+    autograd_loss = lessons.setup("nn")["loss_fn"](autograd["y_pred"], autograd["y"]).item()
+    mean = lessons.train("nn", change=(("loss_fn", "torch.nn.MSELoss()"),)).losses  # lr kept
+    stuck = lessons.train("nn", edits=(("model.zero_grad()", "pass"),)).losses
+    return curvature_at_init("nn", page)[0] | {
+        **{
+            name: as_stated(losses[0], page[name])
+            for name in ("loss-at-step-0", "lr-loss-at-step-0", "run-loss-at-step-0")
+        },
+        **{
+            name: as_stated(losses[499], page[name])
+            for name in ("loss-at-step-499", "correct-loss-at-step-499", "run-loss-at-step-499")
+        },
+        "autograd-loss-at-step-0": as_stated(autograd_loss, page["autograd-loss-at-step-0"]),
+        "mean-loss-at-step-0": as_stated(mean[0], page["mean-loss-at-step-0"]),
+        "mean-loss-at-step-499": as_stated(mean[499], page["mean-loss-at-step-499"]),
+        # without zero_grad(): down at first, back up, stuck
+        "no-zero-grad-loss-at-step-10": stuck[10] < stuck[0]
+        and as_stated(stuck[10], page["no-zero-grad-loss-at-step-10"]),
+        "no-zero-grad-loss-at-step-20": stuck[20] > stuck[10]
+        and as_stated(stuck[20], page["no-zero-grad-loss-at-step-20"]),
+        "no-zero-grad-loss-at-step-499": all(math.isfinite(v) for v in stuck)
+        and as_stated(stuck[499], page["no-zero-grad-loss-at-step-499"]),
+    }
 
 
 def custom_module(page: dict[str, str]) -> dict[str, bool]:
@@ -186,11 +176,242 @@ def custom_module(page: dict[str, str]) -> dict[str, bool]:
     a = torch.cat([h_relu, torch.ones(ns["N"], 1, dtype=torch.float64)], dim=1)
     second_layer = torch.linalg.eigvalsh(2 * a.T @ a).max().item()
     stable, diverging = stated(page["stable-lr"]), stated(page["diverging-lr"])
+    losses = lessons.train("custom_module").losses
+    previous = lessons.setup("autograd")  # the previous lessons' randn weights and lr
+    randn_loss = (
+        (previous["x"].mm(previous["w1"]).clamp(min=0).mm(previous["w2"]) - previous["y"]).pow(2).sum()
+    )
+    previous_lr = stated(page["previous-lr"])
     return results | {
+        "lesson-lr": ns["lr"] == stated(page["lesson-lr"]) < bound,
+        "loss-at-step-0": as_stated(losses[0], page["loss-at-step-0"]),
+        "run-loss-at-step-0": as_stated(losses[0], page["run-loss-at-step-0"]),
+        "sum-y-squared": as_stated(ns["y"].pow(2).sum().item(), page["sum-y-squared"]),  # predicting 0
+        "loss-at-step-499": as_stated(losses[499], page["loss-at-step-499"]),
+        "run-loss-at-step-499": as_stated(losses[499], page["run-loss-at-step-499"]),
+        "fall-more-than": losses[0] / losses[499] > stated(page["fall-more-than"]),
+        "randn-loss-at-step-0": as_stated(randn_loss.item(), page["randn-loss-at-step-0"]),
+        "previous-lr": previous["lr"] == previous_lr,
+        "previous-lr-loss-above": final_loss(previous_lr) > stated(page["previous-lr-loss-above"]),
         "second-layer-lr-bound": as_stated(2 / second_layer, page["second-layer-lr-bound"]),
         "stable-lr": stable < bound,
         "stable-lr-loss-at-step-499": as_stated(final_loss(stable), page["stable-lr-loss-at-step-499"]),
         "diverging-lr": diverging > 2 / second_layer > bound and math.isnan(final_loss(diverging)),
+    }
+
+
+def min_falls() -> dict:
+    """MIN_FALL and MIN_FALL_EXCEPTIONS as tests/test_snippets.py writes them (the fall it asks
+    of every lesson), read from its source, not imported."""
+    import ast
+
+    tree = ast.parse((lessons.ROOT / "tests" / "test_snippets.py").read_text(encoding="utf-8"))
+    return {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "").startswith("MIN_FALL")
+    }
+
+
+def earlier(lesson: str) -> list[str]:
+    """The lessons before `lesson` in the site's order (mkdocs.yml's nav): "every earlier lesson"."""
+    nav = re.findall(r"^  - (\w+)\.md$", (lessons.ROOT / "mkdocs.yml").read_text(encoding="utf-8"), re.M)
+    return [name for name in nav[: nav.index(lesson)] if name in lessons.LESSONS]
+
+
+def dynamic_graphs(page: dict[str, str]) -> dict[str, bool]:
+    import types
+
+    def at_depth(ns: dict, k: int) -> None:  # every pass uses the middle layer k times
+        ns["random"] = types.SimpleNamespace(randint=lambda a, b: k)
+
+    ns = lessons.setup("dynamic_graphs")
+    depths: list[int] = []  # the depth of every step, counted by hooks
+    model = ns["model"]
+    hooks = [
+        model.register_forward_pre_hook(lambda mod, args: depths.append(0)),
+        model.middle_linear.register_forward_hook(lambda mod, a, out: depths.__setitem__(-1, depths[-1] + 1)),
+    ]
+    printed = lessons.run("dynamic_graphs", "train", ns=ns)
+    for hook in hooks:
+        hook.remove()
+    losses = ns["losses"]
+    after = []  # the final parameters' loss at each depth
+    for k in range(4):
+        at_depth(ns, k)
+        with torch.no_grad():
+            after.append(ns["loss_fn"](model(ns["x"]), ns["y"]).item())
+    fixed = []  # the same run with the depth fixed at k
+    for k in range(4):
+        run = lessons.setup("dynamic_graphs")
+        at_depth(run, k)
+        lessons.run("dynamic_graphs", "train", ns=run)
+        fixed.append(run["losses"])
+    falls = min_falls()
+    last, depth = int(stated(page["last-step"])), int(stated(page["last-step-depth"]))
+    last_line = printed.splitlines()[-1].split()
+    fall = losses[0] / losses[-1]
+    return {
+        "loss-at-step-0": as_stated(losses[0], page["loss-at-step-0"]),
+        "run-loss-at-step-0": as_stated(losses[0], page["run-loss-at-step-0"]),
+        "loss-at-step-499": as_stated(losses[499], page["loss-at-step-499"]),
+        "run-loss-at-step-499": as_stated(losses[499], page["run-loss-at-step-499"]),
+        "fall": as_stated(fall, page["fall"]),
+        "earlier-lessons-fall": all(
+            run[0] / run[-1] > stated(page["earlier-lessons-fall"])
+            for run in (lessons.train(lesson).losses for lesson in earlier("dynamic_graphs"))
+        ),
+        "min-fall-asked": falls["MIN_FALL"] == stated(page["min-fall-asked"]) > fall,
+        "min-fall-asked-here": falls["MIN_FALL_EXCEPTIONS"]["dynamic_graphs"]
+        == stated(page["min-fall-asked-here"])
+        <= fall,
+        "last-100-steps-min": as_stated(min(losses[400:]), page["last-100-steps-min"]),
+        "last-100-steps-max": as_stated(max(losses[400:]), page["last-100-steps-max"]),
+        **{f"depth-{k}-draws": depths.count(k) == stated(page[f"depth-{k}-draws"]) for k in range(4)},
+        **{f"depth-{k}-loss": as_stated(after[k], page[f"depth-{k}-loss"]) for k in range(4)},
+        "fixed-depth-loss-below": all(run[499] < stated(page["fixed-depth-loss-below"]) for run in fixed),
+        "fixed-depth-fall": all(run[0] / run[499] > stated(page["fixed-depth-fall"]) for run in fixed),
+        # the last step: the one printed last, of the depth the page says; its loss as printed
+        # is the one before its update, higher than that depth's loss after it, the table's
+        "last-step": last == len(losses) - 1 == int(last_line[0]),
+        "last-step-depth": depths[last] == depth,
+        "last-step-printed-loss": as_stated(float(last_line[1]), page["last-step-printed-loss"])
+        and as_stated(losses[last], page["last-step-printed-loss"]),
+        "last-step-loss-after": as_stated(after[depth], page["last-step-loss-after"])
+        and page["last-step-loss-after"] == page[f"depth-{depth}-loss"]
+        and after[depth] < losses[last],
+    }
+
+
+def optim(page: dict[str, str]) -> dict[str, bool]:
+    """SGD (the Adam section skipped) and Adam, the script's optimizer. Adam's numbers are
+    torch's on two threads, the count it takes on a 2-core machine (MKL's matrix products round
+    differently on one: 6.655e-07 at step 499); so is SGD's without zero_grad(), whose growing
+    gradient sums make the rounding show (25.8 on two threads, 26.6 on one)."""
+
+    def losses(optimizer: str, dtype=None, edits=(), threads=None) -> tuple[float, ...]:
+        skip, threads = {"sgd": (("adam",), threads), "adam": ((), 2)}[optimizer]
+        return lessons.train("optim", dtype=dtype, skip=skip, edits=edits, threads=threads).losses
+
+    def largest_difference(dtype=None) -> float:  # relative, over the steps, to the nn lesson's
+        return max(
+            abs(a - b) / b for a, b in zip(losses("sgd", dtype), lessons.train("nn", dtype=dtype).losses)
+        )
+
+    adam, sgd = losses("adam"), losses("sgd")
+    drop = (("optimizer.zero_grad()", "pass"),)
+    sgd_stuck, adam_stuck = losses("sgd", edits=drop, threads=2), losses("adam", edits=drop)
+    lowest = min(adam_stuck)
+    f32 = largest_difference()
+    return {
+        "sgd-float64-difference-below": largest_difference("float64")
+        < stated(page["sgd-float64-difference-below"]),
+        "sgd-float32-difference-percent-below": 0
+        < 100 * f32
+        < stated(page["sgd-float32-difference-percent-below"]),
+        "loss-at-step-0": adam[0] == sgd[0] and as_stated(adam[0], page["loss-at-step-0"]),
+        "run-loss-at-step-0": as_stated(adam[0], page["run-loss-at-step-0"]),
+        **{
+            name: as_stated(adam[499], page[name])
+            for name in ("adam-loss-at-step-499", "correct-adam-loss-at-step-499", "run-loss-at-step-499")
+        },
+        **{
+            name: as_stated(sgd[499], page[name])
+            for name in ("sgd-loss-at-step-499", "correct-sgd-loss-at-step-499")
+        },
+        # without zero_grad(): SGD swings and stays stuck; Adam falls to a lowest point, then climbs
+        "sgd-no-zero-grad-loss-at-step-499": any(b > a for a, b in zip(sgd_stuck, sgd_stuck[1:]))
+        and as_stated(sgd_stuck[499], page["sgd-no-zero-grad-loss-at-step-499"]),
+        "adam-no-zero-grad-lowest-loss": as_stated(lowest, page["adam-no-zero-grad-lowest-loss"]),
+        "adam-no-zero-grad-lowest-step": round(adam_stuck.index(lowest), -1)
+        == stated(page["adam-no-zero-grad-lowest-step"]),  # "around step 80": to the nearest ten
+        "adam-no-zero-grad-loss-at-step-499": adam_stuck[499] > lowest
+        and as_stated(adam_stuck[499], page["adam-no-zero-grad-loss-at-step-499"]),
+    }
+
+
+def tensors(page: dict[str, str]) -> dict[str, bool]:
+    watch = "bool((h == 0).any())"  # after each step's loss: does h hold an exact zero?
+    f32 = lessons.train("tensors", watch=watch)
+    f64 = lessons.train("tensors", dtype="float64", watch=watch)
+    steps, digits = int(stated(page["float32-agrees-for-steps"])), stated(page["float32-agrees-to-digits"])
+    agree = [abs(a - b) <= 10**-digits * b for a, b in zip(f32.losses, f64.losses)]
+    by = int(stated(page["mask-differs-by-step"]))
+    changed = lessons.train(
+        "tensors", edits=(("grad_h[h < 0] = 0", "grad_h[h <= 0] = 0"),), steps=by + 1
+    ).losses
+    return {
+        # they agree at every step up to the stated one, and not to one more digit there
+        "float32-agrees-for-steps": all(agree[: steps + 1]) and not all(agree),
+        "float32-agrees-to-digits": all(agree[: steps + 1])
+        and not all(
+            abs(a - b) <= 10 ** -(digits + 1) * b for a, b in zip(f32.losses[: steps + 1], f64.losses)
+        ),
+        "float32-lags-more-than": f32.losses[499] > stated(page["float32-lags-more-than"]) * f64.losses[499],
+        "exact-zero-steps": sum(f32.watched) == stated(page["exact-zero-steps"]) and sum(f64.watched) == 0,
+        "mask-differs-by-step": changed[by] != f32.losses[by],
+    }
+
+
+def autograd(page: dict[str, str]) -> dict[str, bool]:
+    losses = lessons.train("autograd").losses
+    # "about 400": to the nearest hundred, as the page writes it
+    return {"loss-at-step-100": round(losses[100], -2) == stated(page["loss-at-step-100"])}
+
+
+def custom_function(page: dict[str, str]) -> dict[str, bool]:
+    """The central-difference slope of MyReLU at two float32 inputs of the page's session
+    (1.9698 and 0.3658, the z it prints), with its eps = 1e-6: not 1, by float32's spacing."""
+    relu = lessons.setup("custom_function")["MyReLU"].apply
+    eps = 1e-6
+
+    def slope(z: float) -> float:
+        t = torch.tensor([z], dtype=torch.float32)
+        return ((relu(t + eps) - relu(t - eps)) / (2 * eps)).item()
+
+    small, large = slope(0.3658), slope(1.9698)
+    return {
+        "slope-small-z": as_stated(small, page["slope-small-z"]),
+        "slope-small-z-why": as_stated(small, page["slope-small-z-why"]),
+        "slope-large-z": as_stated(large, page["slope-large-z"]),
+        "slope-large-z-why": as_stated(large, page["slope-large-z-why"]),
+    }
+
+
+def gradient_checking(page: dict[str, str]) -> dict[str, bool]:
+    lesson = "gradient_checking"
+    run = lessons.train(lesson)
+    ns = lessons.setup(lesson)  # the forward and backward sections once: the gradients the check sees
+    lessons.run(lesson, "forward", "backward", ns=ns)
+    calls = []  # the entries the script's check compares, in its order (its rng state: after setup)
+    rel_error = ns["rel_error"]
+    ns["rel_error"] = lambda a, b: calls.append((a, b)) or rel_error(a, b)
+    worst = ns["check_gradients"](ns["grad_w1"], ns["grad_w2"])
+    by_hand, numerical = max(calls, key=lambda ab: rel_error(*ab))
+    printed = {  # the script's error table: eps -> (float32, float64)
+        eps: (float(a), float(b))
+        for eps, a, b in re.findall(r"^(\de[+-]\d\d)   (\S+)  (\S+)$", run.printed, re.M)
+    }
+    x, w1 = ns["x"], ns["w1"]
+    kink = (x.mm(w1)[:, 0].abs() / x[:, 0].abs()).min().item()  # nearest kink along (w1)00
+    return {
+        # "about 6500": to the nearest hundred, as the page writes it
+        "grad-w1-mean": round(ns["grad_w1"].abs().mean().item(), -2) == stated(page["grad-w1-mean"]),
+        "max-relative-error": as_stated(worst, page["max-relative-error"]),
+        "max-relative-error-again": as_stated(worst, page["max-relative-error-again"]),
+        # written with "…": the leading digits, cut off, not rounded
+        "worst-entry-by-hand": str(by_hand).startswith(page["worst-entry-by-hand"]),
+        "worst-entry-numerical": str(numerical).startswith(page["worst-entry-numerical"]),
+        "worst-entry-difference": as_stated(abs(by_hand - numerical), page["worst-entry-difference"]),
+        "eps-1-error": all(as_stated(v, page["eps-1-error"]) for v in printed["1e+00"]),
+        "kink-eps": as_stated(kink, page["kink-eps"]),
+        "loss-at-step-0": as_stated(run.losses[0], page["loss-at-step-0"])
+        and f"0 {page['loss-at-step-0']}" in run.printed.splitlines(),
+        "loss-at-step-499": as_stated(run.losses[499], page["loss-at-step-499"]),
+        "fall-more-than": run.losses[0] / run.losses[499] > stated(page["fall-more-than"]),
+        "tensors-float32-loss-at-step-499": as_stated(
+            lessons.train("tensors").losses[499], page["tensors-float32-loss-at-step-499"]
+        ),
     }
 
 
@@ -271,8 +492,14 @@ def real_data(page: dict[str, str]) -> dict[str, bool]:
 
 CHECKS = {
     "numpy_warmup": numpy_warmup,
+    "tensors": tensors,
+    "autograd": autograd,
+    "custom_function": custom_function,
     "nn": nn,
+    "optim": optim,
     "custom_module": custom_module,
+    "gradient_checking": gradient_checking,
+    "dynamic_graphs": dynamic_graphs,
     "real_data": real_data,
 }
 

@@ -85,14 +85,18 @@ def test_float32_gradcheck_raises_with_both_jacobians_by_default():
 
 def test_float32_spacing_explains_the_slopes():
     """The page: near 1.9698 float32 numbers are 2^-23 apart, near 0.3658 2^-25; z +- 1e-6 end up
-    16 * 2^-23 and 68 * 2^-25 apart, giving slopes 0.9537 and 1.0133; float64's spacing is
-    2^29 times smaller."""
-    for z, spacing, steps, slope in ((1.9698, 2.0**-23, 16, 0.9537), (0.3658, 2.0**-25, 68, 1.0133)):
+    16 * 2^-23 and 68 * 2^-25 apart, giving the two slopes the page states (read from the page;
+    tests/test_claims.py checks them against MyReLU's); float64's spacing is 2^29 times smaller."""
+    stated = lessons.page_claims("custom_function")
+    for z, spacing, steps, claim in (
+        (1.9698, 2.0**-23, 16, "slope-large-z"),
+        (0.3658, 2.0**-25, 68, "slope-small-z"),
+    ):
         v = torch.tensor(z, dtype=torch.float32)
         assert (torch.nextafter(v, torch.tensor(3.0)) - v).item() == spacing
         gap = ((v + 1e-6) - (v - 1e-6)).item()
         assert gap == steps * spacing
-        assert round(gap / 2e-6, 4) == slope
+        assert lessons.as_stated(gap / 2e-6, stated[claim]), f"custom_function.en.md: {claim}"
     assert torch.finfo(torch.float32).eps / torch.finfo(torch.float64).eps == 2.0**29
 
 

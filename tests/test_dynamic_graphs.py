@@ -3,14 +3,13 @@
 import ast
 import copy
 import random
-import re
 import types
 
 import pytest
 import torch
 
 import lessons
-from lessons import DOCS, ROOT
+from lessons import ROOT
 
 LESSON = "dynamic_graphs"
 
@@ -277,7 +276,7 @@ def test_a_step_of_depth_zero_leaves_the_middle_layer_alone():
         assert torch.equal(optimizer.state[p]["momentum_buffer"], b)
 
 
-# --- why the loss falls only ~3e3-fold ------------------------------------------------------
+# --- why the loss falls less than in the other lessons ---------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -296,79 +295,44 @@ def trained():
     return ns, depths
 
 
-def test_training_numbers_on_the_page(trained):
-    """The page: 620.63 at step 0, 0.191 at step 499 (about 3.2e3-fold; the lesson's target in
-    tests/test_snippets.py is 1e3, the other lessons' 1e6); between 0.05 and 8 over steps
-    400-499; depths 0-3 drawn 149, 111, 118, 122 times, depth 0 at step 499."""
+def test_training_falls_less_than_the_other_lessons(trained):
+    """The page: the loss falls, by less than tests/test_snippets.py asks of the other lessons
+    and at least what it asks of this one, jumping over the last 100 steps; the depths are the
+    ones random.seed(0) draws. The numbers the page states (losses at steps 0 and 499, the fall,
+    the range of the last 100 steps, how often each depth is drawn) are read from the page
+    and checked against this run by tests/test_claims.py."""
     ns, depths = trained
     losses = ns["losses"]
-    assert len(losses) == len(depths) == 500
-    assert round(losses[0], 2) == 620.63
-    assert round(losses[499], 3) == 0.191
+    assert len(losses) == len(depths) == lessons.STEPS
     fall = losses[0] / losses[499]
-    assert round(fall, -2) == 3200
     targets = snippet_targets()
-    assert targets["MIN_FALL_EXCEPTIONS"][LESSON] == 1e3 <= fall < targets["MIN_FALL"] == 1e6
-    assert round(min(losses[400:]), 2) == 0.05 and round(max(losses[400:])) == 8
-    assert [depths.count(k) for k in range(4)] == [149, 111, 118, 122]
-    assert depths[499] == 0
+    assert targets["MIN_FALL_EXCEPTIONS"][LESSON] <= fall < targets["MIN_FALL"]
+    assert min(losses[400:]) < losses[499] < max(losses[400:])
+    assert set(depths) == {0, 1, 2, 3}
     random.seed(0)
     assert depths == [random.randint(0, 3) for _ in range(500)]
 
 
 def test_final_loss_at_each_depth(trained):
-    """The page: after training, the final parameters give 0.16, 0.29, 0.28, 0.86 at depths
-    0, 1, 2, 3: none is close to 0."""
+    """The page: after training, none of the four depths' losses is close to 0 (the fixed-depth
+    runs below reach 1e-9); the page's table of them is checked by tests/test_claims.py."""
     ns, _ = trained
     results = []
     for k in range(4):
         force_depth(ns, k)
         with torch.no_grad():
-            results.append(round(ns["loss_fn"](ns["model"](ns["x"]), ns["y"]).item(), 2))
-    assert results == [0.16, 0.29, 0.28, 0.86]
-
-
-LAST_STEP_CLAIM = {
-    "dynamic_graphs.en.md": r"Step (\d+) drew depth (\d), and the loss printed there, ([\d.]+), is the loss"
-    r" before that step's update; the update then brings the depth-\2 loss down to the ([\d.]+) of the table",
-    "dynamic_graphs.md": r"第 (\d+) 步抽到的深度是 (\d)，那一步打印的 ([\d.]+) 是更新之前的损失；"
-    r"这一步更新之后，深度 \2 的损失才降到表中的 ([\d.]+)",
-}
-
-
-def depth_table(text: str) -> dict[int, str]:
-    """The page's table of the loss after training at each depth: {depth: loss as written}."""
-    header, _, row = re.search(r"^\| (?:depth|深度) \$k\$ \|.*\n.*\n.*$", text, re.M).group(0).splitlines()
-    cells = [[c.strip() for c in line.strip("|").split("|")[1:]] for line in (header, row)]
-    return {int(k): v for k, v in zip(*cells, strict=True)}
-
-
-@pytest.mark.parametrize("page", sorted(LAST_STEP_CLAIM))
-def test_the_last_printed_loss_is_before_the_last_update(trained, page):
-    """The page: step 499 drew depth 0 and printed 0.191, the loss before that step's update;
-    after it the depth-0 loss is the table's 0.16. Step, depth and numbers are read from the page."""
-    ns, depths = trained
-    text = (DOCS / page).read_text(encoding="utf-8")
-    step_, depth, printed, after = re.search(LAST_STEP_CLAIM[page], text).groups()
-    step_, depth = int(step_), int(depth)
-    assert after == depth_table(text)[depth]
-    assert depths[step_] == depth
-    last_line = ns["printed"].splitlines()[-1].split()
-    assert int(last_line[0]) == step_ == len(depths) - 1
-    decimals = len(printed.split(".")[1])
-    assert round(float(last_line[1]), decimals) == float(printed) == round(ns["losses"][step_], decimals)
-    force_depth(ns, depth)
-    with torch.no_grad():
-        final = ns["loss_fn"](ns["model"](ns["x"]), ns["y"]).item()
-    assert round(final, len(after.split(".")[1])) == float(after) < float(printed)
+            results.append(ns["loss_fn"](ns["model"](ns["x"]), ns["y"]).item())
+    assert min(results) > 1e-3
+    assert len(set(results)) == 4  # four different networks
 
 
 @pytest.mark.parametrize("k", range(4))
 def test_a_fixed_depth_trains_like_the_other_lessons(k):
-    """The page: the same code with the depth fixed at k falls below 1e-9 by step 499, more
-    than 1e12-fold."""
+    """The page: the same code with the depth fixed at k falls below a bound by step 499,
+    more than a given factor: both read from the page."""
+    stated = lessons.page_claims(LESSON)
     ns = lessons.setup(LESSON)
     force_depth(ns, k)
     losses = train(ns)["losses"]
-    assert losses[499] < 1e-9
-    assert losses[0] / losses[499] > 1e12
+    assert losses[499] < lessons.stated(stated["fixed-depth-loss-below"]), (LESSON, "fixed-depth-loss-below")
+    assert losses[0] / losses[499] > lessons.stated(stated["fixed-depth-fall"]), (LESSON, "fixed-depth-fall")

@@ -53,8 +53,9 @@ def test_the_pages_show_what_the_script_prints(run, page):
 
 
 def test_check_result_and_the_entry_it_comes_from(step0):
-    """The page: max relative error 4.57e-7, from an entry with a small gradient: 1944.3268... by hand,
-    1944.3277... numerically, about 9e-4 apart."""
+    """The page: the check compares 10 entries; its largest relative error comes from an entry with
+    a small gradient (the error, the two values and their difference: the page's numbers, checked
+    by tests/test_claims.py)."""
     ns = step0
     calls = []
     rel_error = ns["rel_error"]
@@ -64,16 +65,16 @@ def test_check_result_and_the_entry_it_comes_from(step0):
         worst = ns["check_gradients"](ns["grad_w1"], ns["grad_w2"])
     finally:
         ns["rel_error"] = rel_error
-    assert len(calls) == 10 and f"{worst:.2e}" == "4.57e-07"
+    assert len(calls) == 10 and 0 < worst < 1e-6
     a, b = max(calls, key=lambda ab: rel_error(*ab))
-    assert str(a).startswith("1944.3268") and str(b).startswith("1944.3277")
-    assert 8.5e-4 < abs(a - b) < 9.5e-4
+    assert rel_error(a, b) == worst and abs(a) < ns["grad_w1"].abs().mean()  # a small gradient
     assert all(a != 0 or b != 0 for a, b in calls)  # rel_error is defined for every sampled entry
 
 
 def test_gradient_sizes(step0):
-    """The page: entries of dL/dw1 average about 6500, of dL/dw2 about 140,000; w1 has 100,000 entries."""
-    assert 6000 < step0["grad_w1"].abs().mean() < 7000
+    """The page: entries of dL/dw2 average about 140,000 (dL/dw1's average, the page's number, is
+    checked by tests/test_claims.py), far more than dL/dw1's; w1 has 100,000 entries."""
+    assert step0["grad_w1"].abs().mean() < 0.1 * step0["grad_w2"].abs().mean()
     assert 135_000 < step0["grad_w2"].abs().mean() < 150_000
     assert step0["w1"].numel() == 100_000
 
@@ -97,11 +98,11 @@ def test_round_off_estimate_matches_the_table(step0, run):
 
 def test_table_shape(run):
     """The page: float64's error grows ~10x per row from 6.8e-13 at 1e-1 to 1.2e-3 at 1e-10; at eps = 1
-    both columns show 1.6e-2 (a kink); float32's best is 6.1e-4."""
+    both columns show the same error (a kink; its value: tests/test_claims.py); float32's best is 6.1e-4."""
     rows = table(run.printed)
     f64 = [rows[f"{10.0**-k:.0e}"][1] for k in range(1, 11)]
     assert 1e8 < f64[-1] / f64[0] < 1e10
-    assert rows["1e+00"] == (1.6e-2, 1.6e-2)
+    assert rows["1e+00"][0] == rows["1e+00"][1]
     assert min(a for a, _ in rows.values()) == 6.1e-4
 
 
@@ -150,17 +151,17 @@ def test_float32_loss_spacing_and_digits(step0):
 
 
 def test_piecewise_quadratic_and_the_kink(step0):
-    """The page: along (w1)00 the nearest kink is at eps ~ 0.89; below it the central difference is exact
-    (up to round-off); along w2 entries L is quadratic, so even eps = 100 stays below 1e-12."""
+    """The page: along (w1)00 the nearest kink is at the eps the page states (tests/test_claims.py checks
+    it); below it the central difference is exact (up to round-off), above it not; along w2 entries L is
+    quadratic, so even eps = 100 stays below 1e-12."""
     ns = step0
     x, y, w1, w2 = ns["x"], ns["y"], ns["w1"], ns["w2"]
     h = x.mm(w1)
     kink = (h[:, 0].abs() / x[:, 0].abs()).min().item()
-    assert f"{kink:.2f}" == "0.89"
     g = ns["grad_w1"][0, 0].item()
     f1 = lambda w: ns["loss_at"](x, y, w, w2)  # noqa: E731
-    assert ns["rel_error"](g, ns["numerical_grad"](f1, w1, 0, 0, 0.8)) < 1e-11
-    assert ns["rel_error"](g, ns["numerical_grad"](f1, w1, 0, 0, 1.0)) > 1e-3
+    assert ns["rel_error"](g, ns["numerical_grad"](f1, w1, 0, 0, 0.9 * kink)) < 1e-11
+    assert ns["rel_error"](g, ns["numerical_grad"](f1, w1, 0, 0, 1.1 * kink)) > 1e-3
     f2 = lambda w: ns["loss_at"](x, y, w1, w)  # noqa: E731
     for i, j in ((0, 0), (5, 3), (42, 9), (99, 1)):
         for eps in (1.0, 10.0, 100.0):
@@ -170,14 +171,12 @@ def test_piecewise_quadratic_and_the_kink(step0):
 
 
 def test_training_is_the_tensors_lesson_in_float64(run):
-    """The page: 29428664.04239099 at step 0, 2.66e-7 at step 499 (over 1e14-fold), digit for digit the
-    Tensors lesson trained in float64; the Tensors lesson in float32 ends at 3.0e-5."""
+    """The page: digit for digit the Tensors lesson trained in float64, which ends far below the
+    Tensors lesson in float32 (the losses and the fall the page states: tests/test_claims.py)."""
     losses = run.losses
-    assert "0 29428664.04239099" in run.printed.splitlines()
-    assert f"{losses[499]:.2e}" == "2.66e-07" and losses[0] / losses[499] > 1e14
     # (the call tests/test_tensors.py makes: one run for both)
     assert lessons.train("tensors", dtype="float64", watch=ZEROS_IN_H).losses == losses
-    assert f"{lessons.train('tensors').losses[499]:.1e}" == "3.0e-05"
+    assert lessons.train("tensors").losses[499] > 10 * losses[499]
 
 
 @pytest.mark.parametrize("name", ["forward", "loss", "backward", "update"])

@@ -27,22 +27,18 @@ def run_train(ns: dict) -> list[float]:
     return ns["losses"]
 
 
-def test_source_learning_rate_and_losses_at_steps_0_and_499():
-    """The page: lr = 1e-4 as in the source tutorial; the loss falls from 628.28 at step 0
-    to 1.457e-05 at step 499, more than forty million-fold."""
+def test_source_learning_rate_and_the_fall():
+    """The page: lr = 1e-4 as in the source tutorial; the loss falls by more than the
+    million-fold every lesson must reach, from far below the Autograd lesson's loss at step 0
+    (randn weights). The losses the page states (steps 0 and 499, the Autograd lesson's) are
+    read from the page and checked by tests/test_claims.py."""
     assert namespace()["lr"] == 1e-4
     losses = float32_losses()
-    assert len(losses) == 500
-    assert f"{losses[0]:.2f}" == "628.28"
-    assert f"{losses[499]:.3e}" == "1.457e-05"
-    assert 4e7 < losses[0] / losses[499] < 5e7
-
-
-def test_autograd_lesson_started_from_a_much_larger_loss():
-    """The page: the Autograd lesson's loss at step 0 is 2.943e+07 (randn weights)."""
+    assert len(losses) == lessons.STEPS
+    assert losses[0] / losses[499] > 1e6  # tests/test_snippets.py's MIN_FALL
     ns = lessons.setup("autograd")
     lessons.run("autograd", "forward", ns=ns)
-    assert f"{namespace()['loss_fn'](ns['y_pred'], ns['y']).item():.3e}" == "2.943e+07"
+    assert namespace()["loss_fn"](ns["y_pred"], ns["y"]).item() > 1e4 * losses[0]
 
 
 def test_default_init_is_uniform_within_one_over_sqrt_fan_in():
@@ -119,7 +115,8 @@ def test_bias_gradients_are_column_sums():
 
 def test_sum_versus_mean_reduction():
     """The page: the default "mean" divides by N * D_out = 640; with "mean" and lr = 1e-4 the loss
-    only goes from 0.9817 to 0.9294 in 500 steps; with lr = 0.064 it is the "sum" loss / 640."""
+    hardly falls in 500 steps (the two losses the page states: tests/test_claims.py); with
+    lr = 0.064 it is the "sum" loss / 640."""
     ns = namespace()
     assert ns["loss_fn"].reduction == "sum" and torch.nn.MSELoss().reduction == "mean"
     y_pred = ns["model"](ns["x"])
@@ -129,7 +126,7 @@ def test_sum_versus_mean_reduction():
 
     mean_loss = {"loss_fn": "torch.nn.MSELoss()"}
     mean = lessons.train("nn", change=tuple(mean_loss.items())).losses
-    assert (f"{mean[0]:.4f}", f"{mean[499]:.4f}") == ("0.9817", "0.9294")
+    assert 0.9 * mean[0] < mean[499] < mean[0]  # next to nothing learnt
 
     assert 640 * ns["lr"] == 0.064
     change = tuple({**mean_loss, "lr": "0.064"}.items())
@@ -146,11 +143,12 @@ def test_size_average_false_is_the_deprecated_sum():
 
 
 def test_forgetting_zero_grad():
-    """The page: without model.zero_grad() the loss goes down to about 101 at step 10, is back up
-    to 143 at step 20, and is still stuck around 26 at step 499."""
+    """The page: without model.zero_grad() the loss goes down at first, is back up at step 20,
+    and is still stuck at step 499, far above the correct loop's (the losses the page states at
+    steps 10, 20 and 499: tests/test_claims.py)."""
     losses = lessons.train("nn", edits=(("model.zero_grad()", "pass"),)).losses
-    assert 100 < losses[10] < 102 and 142 < losses[20] < 144
-    assert all(math.isfinite(v) for v in losses) and 25 < losses[499] < 27
+    assert losses[10] < losses[0] and losses[20] > losses[10]
+    assert all(math.isfinite(v) for v in losses) and losses[499] > 1e3 * float32_losses()[499]
 
 
 def test_zeroing_after_the_update_is_the_same():

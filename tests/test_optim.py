@@ -62,24 +62,29 @@ def test_the_script_trains_with_adam():
 
 
 def test_losses_with_adam_and_with_sgd():
-    """The page: with lr = 1e-4 the loss falls from 628.28 to 6.651e-07 at step 499 with Adam,
-    to 1.457e-05 with SGD. The Adam number is torch's on two threads (MKL's matrix products round
-    differently on one: 6.655e-07), the thread count torch takes on a 2-core machine."""
+    """The page: with lr = 1e-4 both start from the same loss and Adam ends lower than SGD at
+    step 499. The losses the page states are read from it and checked by tests/test_claims.py
+    (Adam's on two threads)."""
     adam, sgd = losses("adam", threads=2), losses("sgd")
-    assert len(adam) == len(sgd) == 500
-    assert f"{adam[0]:.2f}" == f"{sgd[0]:.2f}" == "628.28"
-    assert f"{adam[499]:.3e}" == "6.651e-07"
-    assert f"{sgd[499]:.3e}" == "1.457e-05"
+    assert len(adam) == len(sgd) == lessons.STEPS
+    assert adam[0] == sgd[0] and adam[499] < sgd[499] < 1e-6 * sgd[0]
 
 
 def test_sgd_is_the_nn_lessons_update():
-    """The page: SGD gives the nn lesson's losses: to 1e-10 in float64, within 0.01% in float32,
-    where they differ because step() computes p.add_(grad, alpha=-lr), rounding once."""
+    """The page: SGD gives the nn lesson's losses, to the relative differences the page states
+    in float64 and float32 (read from the page), where they differ because step() computes
+    p.add_(grad, alpha=-lr), rounding once."""
+    stated = lessons.page_claims("optim")
     f64 = losses("sgd", "float64")
-    assert max(abs(a - b) / b for a, b in zip(f64, nn_losses("float64"))) < 1e-10
+    assert max(abs(a - b) / b for a, b in zip(f64, nn_losses("float64"))) < lessons.stated(
+        stated["sgd-float64-difference-below"]
+    ), "optim.en.md: sgd-float64-difference-below"
     f32 = losses("sgd")
     rel = [abs(a - b) / b for a, b in zip(f32, nn_losses())]
-    assert max(rel) < 1e-4 and max(rel) > 0  # close, and not identical
+    percent = lessons.stated(stated["sgd-float32-difference-percent-below"])
+    assert 0 < 100 * max(rel) < percent, (
+        "optim.en.md: sgd-float32-difference-percent-below"
+    )  # close, not identical
 
     ns = namespace("sgd")
     one_backward(ns)
@@ -186,16 +191,16 @@ def test_zero_grad_sets_none_and_step_skips_none():
 
 
 def test_forgetting_zero_grad():
-    """The page: without optimizer.zero_grad(), SGD is still around 26 at step 499; Adam gets
-    down to about 63 around step 80, then climbs back to 131 at step 499."""
+    """The page: without optimizer.zero_grad(), SGD goes down, swings and is stuck at step 499;
+    Adam gets down to a lowest point, then climbs back (the losses and the step the page states
+    are checked by tests/test_claims.py)."""
     drop = (("optimizer.zero_grad()", "pass"),)
     sgd = losses("sgd", edits=drop)
-    assert sgd[10] < sgd[0] and 25 < sgd[499] < 27
+    assert sgd[10] < sgd[0] and sgd[499] > 1e3 * losses("sgd")[499]
     assert any(b > a for a, b in zip(sgd, sgd[1:]))  # it swings
     adam = losses("adam", edits=drop)
     lowest = min(adam)
-    assert 63 < lowest < 64 and 75 <= adam.index(lowest) <= 90
-    assert 130 < adam[499] < 132
+    assert 0 < adam.index(lowest) < 499 and adam[499] > lowest
 
 
 def test_optimizer_keeps_the_parameters_it_was_given():
