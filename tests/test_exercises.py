@@ -11,10 +11,11 @@ it is no lesson and no notebook page (both glob `snippets/*.py` only).
 Here every answer's section runs after the setup, in a fresh namespace on the CPU, and
 `CHECKS[lesson][exN]` compares what it computed with what the answer says: a number the
 answer states is marked `<span data-claim="exN-name">` on both pages and read from the page,
-never kept here (tests/test_claims.py leaves `exN-` claims to this file).
+never kept here (tests/lessons.py leaves `exN-` claims to this file).
 """
 
 import contextlib
+import functools
 import io
 import re
 import runpy
@@ -22,12 +23,11 @@ from unittest import mock
 
 import numpy as np
 import pytest
-import test_claims
-import test_real_data
 import torch
-from test_docs import EMBED
 
+import lessons
 from conftest import DOCS, LESSONS, ROOT, SNIPPETS, run_section, section, section_names, setup_namespace
+from lessons import EMBED
 
 EXERCISES = SNIPPETS / "exercises"
 EX = re.compile(r"^ex(\d+)$")
@@ -73,7 +73,7 @@ def answers(lesson: str, language: str) -> list[str]:
 
 def claims_of(lesson: str, language: str, ex: str) -> dict[str, str]:
     text = page(lesson, language).read_text(encoding="utf-8")
-    return {m["name"]: m["value"] for m in test_claims.CLAIM.finditer(text) if m["name"].startswith(f"{ex}-")}
+    return {m["name"]: m["value"] for m in lessons.CLAIM.finditer(text) if m["name"].startswith(f"{ex}-")}
 
 
 def run(lesson: str, *sections: str) -> tuple[dict, str]:
@@ -96,8 +96,8 @@ def numpy_warmup_ex1(ns, stated):
     # "grad_w1 has its shape, (D_in, H), either way": the shape check cannot tell them apart
     assert ns["shapes"]["w2"] == ns["shapes"]["grad_w2"] == (ns["D_in"], ns["H"])
     return {
-        "ex1-right-error-below": ns["errors"]["w2"] < test_claims.stated(stated["ex1-right-error-below"]),
-        "ex1-wrong-error": test_claims.as_stated(ns["errors"]["grad_w2"], stated["ex1-wrong-error"]),
+        "ex1-right-error-below": ns["errors"]["w2"] < lessons.stated(stated["ex1-right-error-below"]),
+        "ex1-wrong-error": lessons.as_stated(ns["errors"]["grad_w2"], stated["ex1-wrong-error"]),
     }
 
 
@@ -105,7 +105,7 @@ def numpy_warmup_ex2(ns, stated):
     # "each sample's grad_w2 has rank 1; the batch's has rank D_out"
     assert np.linalg.matrix_rank(ns["outers"][0]) == 1 and len(ns["outers"]) == ns["N"]
     assert np.linalg.matrix_rank(ns["grad_w2"]) == ns["D_out"]
-    return {"ex2-gap-below": ns["gap"] < test_claims.stated(stated["ex2-gap-below"])}
+    return {"ex2-gap-below": ns["gap"] < lessons.stated(stated["ex2-gap-below"])}
 
 
 def tensors_ex1(ns, stated):
@@ -140,9 +140,9 @@ def nn_ex1(ns, stated):
     two_over_lam = 2 / ns["lam"]
     assert 1e-3 < two_over_lam < 3e-3 and np.isnan(ns["final"][3e-3])
     return {
-        "ex1-h-std": test_claims.as_stated(ns["model"][0](ns["x"]).std().item(), stated["ex1-h-std"]),
-        "ex1-two-over-lambda": test_claims.as_stated(two_over_lam, stated["ex1-two-over-lambda"]),
-        "ex1-loss-1e-3": test_claims.as_stated(ns["final"][1e-3], stated["ex1-loss-1e-3"]),
+        "ex1-h-std": lessons.as_stated(ns["model"][0](ns["x"]).std().item(), stated["ex1-h-std"]),
+        "ex1-two-over-lambda": lessons.as_stated(two_over_lam, stated["ex1-two-over-lambda"]),
+        "ex1-loss-1e-3": lessons.as_stated(ns["final"][1e-3], stated["ex1-loss-1e-3"]),
     }
 
 
@@ -153,12 +153,12 @@ def optim_ex1(ns, stated):
         for a, b in zip(ns["model"].parameters(), ns["by_sgd"].parameters())
     )
     assert moved > 1e-6
-    return {"ex1-gap-below": ns["gap"] < test_claims.stated(stated["ex1-gap-below"])}
+    return {"ex1-gap-below": ns["gap"] < lessons.stated(stated["ex1-gap-below"])}
 
 
 def custom_module_ex1(ns, stated):
     want = ns["D_in"] * ns["H"] + ns["H"] + ns["H"] * ns["D_out"] + ns["D_out"]
-    return {"ex1-count": ns["count"] == want == test_claims.stated(stated["ex1-count"])}
+    return {"ex1-count": ns["count"] == want == lessons.stated(stated["ex1-count"])}
 
 
 def custom_module_ex2(ns, stated):
@@ -166,7 +166,7 @@ def custom_module_ex2(ns, stated):
     shapes = {n: tuple(p.shape) for n, p in ns["by_hand"].named_parameters()}
     D_in, H, D_out = ns["D_in"], ns["H"], ns["D_out"]
     assert shapes == {"w1": (D_in, H), "b1": (H,), "w2": (H, D_out), "b2": (D_out,)}
-    return {"ex2-gap-below": ns["gap"] < test_claims.stated(stated["ex2-gap-below"])}
+    return {"ex2-gap-below": ns["gap"] < lessons.stated(stated["ex2-gap-below"])}
 
 
 def dynamic_graphs_ex1(ns, stated):
@@ -174,8 +174,8 @@ def dynamic_graphs_ex1(ns, stated):
     differ = (ns["first"] - ns["second"]).abs().max().item() / scale
     gap = (ns["shared"] - (ns["first"] + ns["second"])).abs().max().item() / scale
     return {
-        "ex1-uses-differ": test_claims.as_stated(differ, stated["ex1-uses-differ"]),
-        "ex1-gap-below": gap < test_claims.stated(stated["ex1-gap-below"]),
+        "ex1-uses-differ": lessons.as_stated(differ, stated["ex1-uses-differ"]),
+        "ex1-gap-below": gap < lessons.stated(stated["ex1-gap-below"]),
     }
 
 
@@ -187,22 +187,60 @@ def gradient_checking_ex1(ns, stated):
     assert len(float64) == 11
     right, forgot = ns["right"], ns["forgot"]
     return {
-        "ex1-error": ns["error"] == test_claims.stated(stated["ex1-error"]) and ns["error"] > 1,
+        "ex1-error": ns["error"] == lessons.stated(stated["ex1-error"]) and ns["error"] > 1,
         "ex1-table-float64": all(  # "about 4.6e-1 for every eps": within 5 %
-            abs(e / test_claims.stated(stated["ex1-table-float64"]) - 1) < 0.05 for e in float64
+            abs(e / lessons.stated(stated["ex1-table-float64"]) - 1) < 0.05 for e in float64
         ),
-        "ex1-loss-forgotten": test_claims.as_stated(forgot[499], stated["ex1-loss-forgotten"]),
-        "ex1-loss-right": test_claims.as_stated(right[499], stated["ex1-loss-right"]),
-        "ex1-fall": test_claims.as_stated(forgot[0] / forgot[499], stated["ex1-fall"]),
+        "ex1-loss-forgotten": lessons.as_stated(forgot[499], stated["ex1-loss-forgotten"]),
+        "ex1-loss-right": lessons.as_stated(right[499], stated["ex1-loss-right"]),
+        "ex1-fall": lessons.as_stated(forgot[0] / forgot[499], stated["ex1-fall"]),
     }
 
 
 def gradient_checking_ex2(ns, stated):
-    return {"ex2-zeros": ns["zeros"] == test_claims.stated(stated["ex2-zeros"])}
+    return {"ex2-zeros": ns["zeros"] == lessons.stated(stated["ex2-zeros"])}
 
 
 def gradient_checking_ex3(ns, stated):
-    return {"ex3-error-below": ns["error"] < test_claims.stated(stated["ex3-error-below"])}
+    return {"ex3-error-below": ns["error"] < lessons.stated(stated["ex3-error-below"])}
+
+
+@functools.cache
+def real_data_accuracy() -> float:
+    """The lesson's own validation accuracy after its own training, on one thread (as here)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        ns = lessons.setup("real_data")
+        lessons.run("real_data", "model", "evaluate", "train", ns=ns)
+    finally:
+        torch.set_num_threads(threads)
+    return ns["evaluate"](ns["model"], ns["x_val"], ns["y_val"])[1]
+
+
+def real_data_ex1(ns, stated):
+    assert isinstance(ns["mse_fn"], torch.nn.MSELoss) and ns["mse_fn"].reduction == "mean"
+    return {
+        "ex1-accuracy": lessons.as_stated(100 * ns["mse_accuracy"], stated["ex1-accuracy"]),
+        "ex1-cross-entropy-accuracy": lessons.as_stated(
+            100 * real_data_accuracy(), stated["ex1-cross-entropy-accuracy"]
+        ),
+    }
+
+
+def real_data_ex2(ns, stated):
+    # "each batch holds at most two digits", in the order of the digits
+    batches = [y for _, y in ns["sorted_loader"]]
+    assert max(len(set(y.tolist())) for y in batches) == 2
+    assert sorted(ns["sorted_set"].tensors[1].tolist()) == ns["sorted_set"].tensors[1].tolist()
+    never = int((torch.bincount(ns["predicted"], minlength=ns["D_out"]) == 0).sum())
+    return {
+        "ex2-accuracy": lessons.as_stated(100 * ns["sorted_accuracy"], stated["ex2-accuracy"]),
+        "ex2-never-predicted": never == lessons.stated(stated["ex2-never-predicted"]),
+        "ex2-shuffled-accuracy": lessons.as_stated(
+            100 * real_data_accuracy(), stated["ex2-shuffled-accuracy"]
+        ),
+    }
 
 
 # Sections of an exercises file that run after its setup and before each exercise: real_data's
@@ -223,7 +261,7 @@ CHECKS = {
         "ex2": gradient_checking_ex2,
         "ex3": gradient_checking_ex3,
     },
-    "real_data": {"ex1": test_real_data.real_data_ex1, "ex2": test_real_data.real_data_ex2},
+    "real_data": {"ex1": real_data_ex1, "ex2": real_data_ex2},
 }
 
 

@@ -1,6 +1,7 @@
 """The project's promises about itself: the README's two commands, CI runs the
 test one, dependencies pinned as DESIGN.md asks."""
 
+import ast
 import re
 
 try:
@@ -214,3 +215,15 @@ def test_tests_using_the_built_site_are_in_the_site_lane():
     assert needs_the_site(item("test_docs.py", "site", "built_site", "tmp_path_factory"))
     assert needs_the_site(item("test_docs.py", "site_url"))
     assert not needs_the_site(item("test_docs.py", "page", "tmp_path"))
+
+
+def test_no_test_module_imports_another():
+    """Each test file passes alone: what tests share lives in lessons.py or tests/conftest.py,
+    never in another test module (whose import would run its module-level code)."""
+    found = []
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            found += [f"{path.name}: {name}" for name in names if name.split(".")[0].startswith("test_")]
+    assert not found, found

@@ -12,8 +12,6 @@ from unittest import mock
 
 import pytest
 import torch
-from test_claims import as_stated
-from test_claims import stated as number
 
 from conftest import run_section, section, setup_namespace
 
@@ -282,40 +280,7 @@ def test_without_loading_the_new_model_differs():
     assert ns["same"] is False
 
 
-# --- the exercises (snippets/exercises/real_data.py), in tests/test_exercises.py's convention -------
-# Each function gets the namespace the exercise left and the exN- claims its answer marks on the page,
-# asserts what the answer says in words, and returns {claim: whether the run agrees};
-# tests/test_exercises.py runs them (its CHECKS["real_data"]).
-
 EXERCISES = "exercises/real_data"
-
-
-def lesson_accuracy() -> float:
-    ns = trained()
-    return ns["evaluate"](ns["model"], ns["x_val"], ns["y_val"])[1]
-
-
-def real_data_ex1(ns, stated):
-    assert isinstance(ns["mse_fn"], torch.nn.MSELoss) and ns["mse_fn"].reduction == "mean"
-    return {
-        "ex1-accuracy": as_stated(100 * ns["mse_accuracy"], stated["ex1-accuracy"]),
-        "ex1-cross-entropy-accuracy": as_stated(
-            100 * lesson_accuracy(), stated["ex1-cross-entropy-accuracy"]
-        ),
-    }
-
-
-def real_data_ex2(ns, stated):
-    # "each batch holds at most two digits", in the order of the digits
-    batches = [y for _, y in ns["sorted_loader"]]
-    assert max(len(set(y.tolist())) for y in batches) == 2
-    assert sorted(ns["sorted_set"].tensors[1].tolist()) == ns["sorted_set"].tensors[1].tolist()
-    return {
-        "ex2-accuracy": as_stated(100 * ns["sorted_accuracy"], stated["ex2-accuracy"]),
-        "ex2-never-predicted": int((torch.bincount(ns["predicted"], minlength=ns["D_out"]) == 0).sum())
-        == number(stated["ex2-never-predicted"]),
-        "ex2-shuffled-accuracy": as_stated(100 * lesson_accuracy(), stated["ex2-shuffled-accuracy"]),
-    }
 
 
 @pytest.mark.parametrize("ex, trained_model", [("ex1", "mse_model"), ("ex2", "sorted_model")])
