@@ -117,13 +117,15 @@ def hessian_lambda_max(lesson: str, steps: int = 20) -> float:
 
 
 def curvature_at_init(lesson: str, page: dict[str, str]) -> tuple[dict[str, bool], float]:
-    """The claims nn and custom_module share: the std of h = x w1 + b1 at nn.Linear's default
-    initialisation, the Hessian's largest eigenvalue there and the step bound 2 / lambda_max
-    (returned too)."""
+    """The claims nn and custom_module share: the std of the warm-up's h, and of h = x w1 + b1
+    at nn.Linear's default initialisation, the Hessian's largest eigenvalue there and the step
+    bound 2 / lambda_max (returned too)."""
     ns = lessons.setup(lesson)
     first = ns["model"][0] if lesson == "nn" else ns["model"].linear1
     lam = hessian_lambda_max(lesson)
+    warmup = lessons.setup("numpy_warmup")  # the warm-up's h = x w1, for comparison
     return {
+        "warmup-h-std": as_stated(warmup["x"].dot(warmup["w1"]).std(), page["warmup-h-std"]),
         "h-std-at-init": as_stated(first(ns["x"]).std().item(), page["h-std-at-init"]),
         "hessian-lambda-max": as_stated(lam, page["hessian-lambda-max"]),
         "stable-lr-bound": as_stated(2 / lam, page["stable-lr-bound"]),
