@@ -172,10 +172,40 @@ def needs_the_site(item) -> bool:
     return item.path.name in SITE_TEST_FILES or bool(SITE_FIXTURES & set(getattr(item, "fixturenames", ())))
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--lesson",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only the tests about this lesson (snippets/NAME.py, docs/NAME.md): tests/test_NAME.py "
+        "and every test whose parameters name it; repeatable",
+    )
+
+
+def about_lesson(item, lesson: str) -> bool:
+    """tests/test_<lesson>.py, or a test parametrized with the lesson: its name (`[nn]`), its pages
+    (`[nn.en.md]`), its exercises or equations (`[nn-ex1]`, `[nn-3]`)."""
+    if item.path.name == f"test_{lesson}.py":
+        return True
+    params = getattr(item, "callspec", None)
+    ids = params.id.split("-") if params else []
+    values = [str(v) for v in params.params.values()] if params else []
+    return any(v.split(".")[0] == lesson or v.split("/")[-1].split(".")[0] == lesson for v in ids + values)
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if needs_the_site(item):
             item.add_marker(pytest.mark.site)
+    chosen = config.getoption("lesson")
+    if chosen:
+        unknown = sorted(set(chosen) - set(LESSONS))
+        if unknown:
+            raise pytest.UsageError(f"--lesson: no such lesson {unknown}; the lessons are {LESSONS}")
+        keep = [item for item in items if any(about_lesson(item, lesson) for lesson in chosen)]
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = keep
 
 
 def pytest_collection_finish(session):

@@ -227,3 +227,28 @@ def test_no_test_module_imports_another():
             names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             found += [f"{path.name}: {name}" for name in names if name.split(".")[0].startswith("test_")]
     assert not found, found
+
+
+def test_the_lesson_lane_keeps_one_lessons_tests():
+    """`--lesson nn` (README): tests/test_nn.py and the tests parametrized with nn, its pages or
+    its exercises, nothing about another lesson; a name that is no lesson is refused."""
+    import subprocess
+    import sys
+
+    def collect(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+
+    done = collect("--lesson", "nn", "tests/test_nn.py", "tests/test_docs.py", "tests/test_exercises.py")
+    ids = [line for line in done.stdout.splitlines() if "::" in line]
+    assert done.returncode == 0 and ids, done.stdout + done.stderr
+    assert any(i.startswith("tests/test_nn.py::") for i in ids)
+    assert any("[nn.en.md]" in i for i in ids) and any("[nn-ex1]" in i for i in ids), ids
+    others = [i for i in ids if not i.startswith("tests/test_nn.py::")]
+    assert all(re.search(r"\[(?:[^\]]*-)?nn(?:\.en)?(?:\.md)?(?:-[^\]]*)?\]", i) for i in others), others
+    refused = collect("--lesson", "nope", "tests/test_nn.py")
+    assert refused.returncode != 0 and "no such lesson" in refused.stderr, refused.stderr
