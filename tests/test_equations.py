@@ -99,15 +99,36 @@ REWRITES = [
     (r"\\cdots", "0"),
     # \underbrace{...}_{\text{forward}}: only a label
     (r"\\underbrace\s*\{((?:[^{}]|\{[^{}]*\})*)\}\s*_\s*\{\s*\\text\{[^{}]*\}\s*\}", r"{\1}"),
+    # p_{i y_i}, the entry of row i in the column the label y_i names: \sum_q p_{iq} \mathbb{1}[q = y_i]
+    (
+        r"(?P<x>[A-Za-z])_\{\s*(?P<i>[a-z])\s*(?P<y>[A-Za-z])_(?P=i)\s*\}",
+        r"\\left(\\sum_{q} \g<x>_{\g<i>q} \\cdot \\mathbb{1}[q = \g<y>_\g<i>]\\right)",
+    ),
     # a sum over an index's whole range
     (r"\\sum_\{([a-z]),([a-z])\}", r"\\sum_{\1=1}^{\\infty}\\sum_{\2=1}^{\\infty}"),
     (r"\\sum_\{?([a-z])\}?(?![=\w,])", r"\\sum_{\1=1}^{\\infty}"),
 ]
 INDICATOR = re.compile(r"\\mathbb\{1\}\s*\[(?P<arg>[^\]]*?)\s*(?P<op>\\ge|>)\s*0\s*\]")
+# \mathbb{1}[j = y_i]: 1 where the index j is the label y_i (a one-hot row per i)
+ONE_HOT = re.compile(r"\\mathbb\{1\}\s*\[\s*(?P<j>[a-z])\s*=\s*(?P<y>[A-Za-z])_(?P<i>[a-z])\s*\]")
 
 
 class Ones:
     """\\mathbf{1}^\\top: a row of ones as long as what it multiplies."""
+
+
+class OneHot:
+    """\\mathbb{1}[j = y_i]: Labeled with axes (i, j) once the length of axis j is known, from
+    what it is combined with (the class scores p_{ij})."""
+
+    def __init__(self, labels, i, j):
+        self.labels, self.i, self.j = np.asarray(labels), i, j
+
+    def like(self, other):
+        assert isinstance(other, Labeled) and self.j in other.ix, f"1[{self.j} = y_{self.i}] beside no axis {self.j}"
+        n = other.a.shape[other.ix.index(self.j)]
+        assert np.all(self.labels == np.round(self.labels)) and 0 <= self.labels.min() and self.labels.max() < n
+        return Labeled(np.arange(n)[None, :] == self.labels[:, None], (self.i, self.j))
 
 
 class Labeled:
@@ -119,6 +140,7 @@ class Labeled:
 
 
 def combine(a, b, op):
+    a, b = (a.like(b) if isinstance(a, OneHot) else a), (b.like(a) if isinstance(b, OneHot) else b)
     if not isinstance(a, Labeled):
         a = Labeled(a, ()) if np.ndim(a) == 0 else a
     if not isinstance(b, Labeled):
@@ -174,6 +196,12 @@ def to_grammar(side: str, table: dict, lookup, env: Env) -> str:
                 else lookup(tuple(tokens(m["arg"]))) > 0
             )
             * 1.0,
+        ),
+        side,
+    )
+    side = ONE_HOT.sub(
+        lambda m: env.placeholder(
+            ("1=", m[0]), OneHot(np.asarray(lookup(tuple(tokens(m["y"])))), m["i"], m["j"])
         ),
         side,
     )
@@ -234,7 +262,7 @@ def parse(text: str):
 
 
 def is_scalar(v) -> bool:
-    return not isinstance(v, (Labeled, Ones)) and np.ndim(v) == 0
+    return not isinstance(v, (Labeled, Ones, OneHot)) and np.ndim(v) == 0
 
 
 class Evaluate:
@@ -255,6 +283,8 @@ class Evaluate:
                 return v(self.bound["j"]) if isinstance(v, Deferred) else v
             if name in self.bound:
                 return self.bound[name]
+            if name == "e":  # e^{x}: Euler's number (a symbol e would be in the notation)
+                return np.e
             raise KeyError(f"the symbol {name!r} is not in the notation")
         assert isinstance(node, Tree)
         rule = getattr(self, "rule_" + node.data, None)
@@ -300,7 +330,7 @@ class Evaluate:
         return self.arith(self(c[0]), self(c[2]), np.subtract)
 
     def arith(self, a, b, op):
-        if isinstance(a, Labeled) or isinstance(b, Labeled):
+        if isinstance(a, (Labeled, OneHot)) or isinstance(b, (Labeled, OneHot)):
             return combine(a, b, op)
         if not (is_scalar(a) or is_scalar(b)):
             rows = np.ndim(a) == 2 and np.ndim(b) == 1 and np.shape(a)[1] == np.shape(b)[0]
@@ -313,7 +343,7 @@ class Evaluate:
         if str(sym) == "*":  # \odot
             assert np.shape(a) == np.shape(b), f"\\odot of shapes {np.shape(a)} and {np.shape(b)}"
             return a * b
-        assert is_scalar(a) or is_scalar(b) or isinstance(a, Labeled) or isinstance(b, Labeled), (
+        assert is_scalar(a) or is_scalar(b) or isinstance(a, (Labeled, OneHot)) or isinstance(b, (Labeled, OneHot)), (
             f"{sym} between two matrices"
         )
         return self.arith(a, b, np.multiply)
@@ -326,7 +356,7 @@ class Evaluate:
         a, b = self(a), self(b)
         if isinstance(a, Ones):
             return np.sum(b, axis=0)
-        if is_scalar(a) or is_scalar(b) or isinstance(a, Labeled) or isinstance(b, Labeled):
+        if is_scalar(a) or is_scalar(b) or any(isinstance(v, (Labeled, OneHot)) for v in (a, b)):
             return self.arith(a, b, np.multiply)
         assert np.shape(a)[-1] == np.shape(b)[0], f"a product of shapes {np.shape(a)} and {np.shape(b)}"
         return a @ b
@@ -336,6 +366,10 @@ class Evaluate:
 
     def rule_superscript(self, base, _caret, power):
         return self.arith(self(base), self(power), np.power)
+
+    def rule_log(self, _cmd, arg):
+        v = self(arg)
+        return Labeled(np.log(v.a), v.ix) if isinstance(v, Labeled) else np.log(v)
 
     def rule_square_root(self, _cmd, arg):
         return np.sqrt(self(arg))
@@ -487,19 +521,39 @@ def lesson_of(page: Path) -> str | None:
 
 
 STEP = ("forward", "loss", "backward")
+BATCHES = re.compile(r"for \w+, \((?P<batch>[\w, ]+)\) in enumerate\((?P<loader>\w+)\):")
 
 
 def variants(lesson: str) -> list[list[str]]:
-    """The sections a page may choose between before training (optim: sgd, adam), each a run."""
+    """The runs of a lesson: the sections its script runs before training that its setup and
+    train don't show. Sections that set the same name are alternatives a page chooses between
+    (optim: sgd and adam, each an `optimizer`), each a run; the others (real_data: model,
+    evaluate) run in every run, in the script's order."""
+    import ast
+
     from conftest import section
+    from lessons import top_sections
 
     def squashed(code):
         return re.sub(r"\s+", " ", code)
 
-    names = section_names(lesson)
+    def assigned(code):
+        tree = ast.parse(code)
+        return {
+            n.id if isinstance(n, ast.Name) else n.name
+            for stmt in tree.body
+            for n in ([stmt] if isinstance(stmt, ast.FunctionDef) else getattr(stmt, "targets", []))
+            if isinstance(n, (ast.Name, ast.FunctionDef))
+        }
+
+    names, order = section_names(lesson), top_sections(lesson)
     shown = squashed(section(lesson, "setup") + (section(lesson, "train") if "train" in names else ""))
-    extra = [s for s in sorted(names) if squashed(section(lesson, s)).strip() not in shown]
-    return [[s] for s in extra] or [[]]
+    before = order[: order.index("train")] if "train" in order else order
+    extra = [s for s in before if squashed(section(lesson, s)).strip() not in shown]
+    sets = {s: assigned(section(lesson, s)) for s in extra}
+    alternatives = sorted(s for s in extra if any(sets[s] & sets[o] for o in extra if o != s))
+    common = [s for s in extra if s not in alternatives]
+    return [[*common, s] for s in alternatives] or [common]
 
 
 def float64(ns: dict):
@@ -650,15 +704,20 @@ def runs(page: Path) -> list[tuple[dict, dict]]:
             with contextlib.redirect_stdout(io.StringIO()):
                 ns = setup_namespace(lesson)
                 torch_lesson = uses_torch(lesson)
-                if torch_lesson:
-                    float64(ns)
                 for s in variant:
                     run_section(lesson, s, ns)
+                if torch_lesson:  # after the variant's sections: real_data makes its model there
+                    float64(ns)
                 ns.update(t=0, losses=[])
                 if "train" in section_names(lesson):  # what train does before its loop (relu = MyReLU.apply)
                     from conftest import section
 
-                    exec(("\n" + section(lesson, "train")).split("\nfor ")[0], ns)
+                    train = section(lesson, "train")
+                    exec(("\n" + train).split("\nfor ")[0], ns)
+                    # a loop over mini-batches (real_data: `for i, (x, y) in enumerate(loader)`):
+                    # the step's batch is the loader's first
+                    if m := BATCHES.search(train):
+                        exec(f"{m['batch']} = next(iter({m['loader']}))", ns)
                 for name, value in {**matrix_product_rule(), **taylor_rule()}.items():
                     ns.setdefault(name, value)
                 if torch_lesson:
