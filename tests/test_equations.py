@@ -96,7 +96,8 @@ REWRITES = [
         r"\\left(\\frac{\\partial L}{\\partial \g<x>}\\right)_\g<i>",
     ),
     (r"\\odot", "*"),  # elementwise product
-    # \frac{\partial \hat{y}_{ij}}{\partial (b_2)_j}: the entry ijj of the Jacobian \frac{\partial \hat{y}}{\partial b_2}
+    # \frac{\partial \hat{y}_{ij}}{\partial (b_2)_j}: the entry ijj of the Jacobian
+    # \frac{\partial \hat{y}}{\partial b_2}
     (
         r"\\frac\s*\{\s*\\partial\s*(?P<y>\\hat\{[a-z]\}|[a-z])_\{(?P<i>[a-z]+)\}\s*\}"
         r"\s*\{\s*\\partial\s*\((?P<b>[^()]+)\)_\{?(?P<j>[a-z]+)\}?\s*\}",
@@ -116,7 +117,9 @@ REWRITES = [
     (r"\\sum_\{?([a-z])\}?(?![=\w,])", r"\\sum_{\1=1}^{\\infty}"),
 ]
 # h_{\text{relu},k}, w_{2,kj}: the entry k of h_{\text{relu}}, the entry kj of w_2
-COMMA_ENTRY = re.compile(r"(?<![A-Za-z\\])(?P<x>[A-Za-z])_\{(?P<sub>(?:[^{},]|\{[^{}]*\})+),\s*(?P<ix>[a-z]+)\}")
+COMMA_ENTRY = re.compile(
+    r"(?<![A-Za-z\\])(?P<x>[A-Za-z])_\{(?P<sub>(?:[^{},]|\{[^{}]*\})+),\s*(?P<ix>[a-z]+)\}"
+)
 
 
 def comma_entry(m) -> str:
@@ -141,9 +144,13 @@ class OneHot:
         self.labels, self.i, self.j = np.asarray(labels), i, j
 
     def like(self, other):
-        assert isinstance(other, Labeled) and self.j in other.ix, f"1[{self.j} = y_{self.i}] beside no axis {self.j}"
+        assert isinstance(other, Labeled) and self.j in other.ix, (
+            f"1[{self.j} = y_{self.i}] beside no axis {self.j}"
+        )
         n = other.a.shape[other.ix.index(self.j)]
-        assert np.all(self.labels == np.round(self.labels)) and 0 <= self.labels.min() and self.labels.max() < n
+        assert (
+            np.all(self.labels == np.round(self.labels)) and 0 <= self.labels.min() and self.labels.max() < n
+        )
         return Labeled(np.arange(n)[None, :] == self.labels[:, None], (self.i, self.j))
 
 
@@ -365,9 +372,12 @@ class Evaluate:
         if str(sym) == "*":  # \odot
             assert np.shape(a) == np.shape(b), f"\\odot of shapes {np.shape(a)} and {np.shape(b)}"
             return a * b
-        assert is_scalar(a) or is_scalar(b) or isinstance(a, (Labeled, OneHot)) or isinstance(b, (Labeled, OneHot)), (
-            f"{sym} between two matrices"
-        )
+        assert (
+            is_scalar(a)
+            or is_scalar(b)
+            or isinstance(a, (Labeled, OneHot))
+            or isinstance(b, (Labeled, OneHot))
+        ), f"{sym} between two matrices"
         return self.arith(a, b, np.multiply)
 
     def rule_div(self, a, _sym, b):
@@ -421,9 +431,10 @@ class Evaluate:
                 value = np.asarray(value)[0]  # a run with N = 1: the sample's row
             if len({c for c in ix if c}) < len([c for c in ix if c]):  # J_{ijj}: the diagonal
                 letters = [c or chr(ord("A") + k) for k, c in enumerate(ix)]
-                value, ix = np.einsum(f"{''.join(letters)}->{''.join(dict.fromkeys(letters))}", value), [
-                    None if c.isupper() else c for c in dict.fromkeys(letters)
-                ]
+                value, ix = (
+                    np.einsum(f"{''.join(letters)}->{''.join(dict.fromkeys(letters))}", value),
+                    [None if c.isupper() else c for c in dict.fromkeys(letters)],
+                )
             return Labeled(value, ix)
         f = self.values.get(name)
         assert callable(f), f"{name} is applied but is not a function"
@@ -479,8 +490,10 @@ def agree(a, b, rtol=RTOL) -> str | None:
     """None if a and b agree to rtol, else why not."""
     if isinstance(a, Labeled) != isinstance(b, Labeled) and is_scalar(b if isinstance(a, Labeled) else a):
         # x_{ij} = 1: every entry is that number
-        a, b = (v if isinstance(v, Labeled) else np.full(np.shape((a if isinstance(a, Labeled) else b).a), v)
-                for v in (a, b))
+        a, b = (
+            v if isinstance(v, Labeled) else np.full(np.shape((a if isinstance(a, Labeled) else b).a), v)
+            for v in (a, b)
+        )
     if isinstance(a, Labeled) and isinstance(b, Labeled) and set(a.ix) == set(b.ix):
         b = Labeled(np.transpose(b.a, [b.ix.index(n) for n in a.ix]), a.ix)
     a, b = (v.a if isinstance(v, Labeled) else np.asarray(v, dtype=float) for v in (a, b))
@@ -523,7 +536,10 @@ def relations(tex: str):
     previous = None
     for line in re.split(r"\\\\", tex):
         line = line.split("&&")[0].replace("&", " ")
-        parts = [p.strip().rstrip(",.").strip() for p in re.split(r"\\qquad|\\quad\s*\\Longrightarrow\s*\\quad", line)]
+        parts = [
+            p.strip().rstrip(",.").strip()
+            for p in re.split(r"\\qquad|\\quad\s*\\Longrightarrow\s*\\quad", line)
+        ]
         if parts and parts[0].startswith("=") and previous is not None:
             parts[0] = previous + " " + parts[0]  # an aligned line `&= ...` continues the one above
         bindings = [(m["sym"], m["value"]) for p in parts if (m := BINDING.match(p))]
@@ -1005,7 +1021,9 @@ def test_labels_pick_entries_one_hot_log_and_e():
     assert agree(got, -np.log(p[np.arange(3), labels.astype(int)]).mean()) is None
     assert agree(evaluate(r"p_{ij} - \mathbb{1}[j = y_i]", values), Labeled(p - onehot, "ij")) is None
     assert agree(evaluate(r"\frac{e^{a_{ij}}}{\sum_{k=1}^{4} e^{a_{ik}}}", values), Labeled(p, "ij")) is None
-    assert agree(evaluate(r"p_{ij} - \mathbb{1}[j = y_i]", values), Labeled(p - onehot[::-1], "ij")) is not None
+    assert (
+        agree(evaluate(r"p_{ij} - \mathbb{1}[j = y_i]", values), Labeled(p - onehot[::-1], "ij")) is not None
+    )
     with pytest.raises(AssertionError):  # a label beyond the row's entries
         evaluate(r"p_{ij} - \mathbb{1}[j = y_i]", {**values, "y": np.array([2.0, 0.0, 4.0])})
 
@@ -1025,7 +1043,11 @@ def test_entries_without_the_sample_index_and_comma_subscripts():
 def test_derivative_of_an_entry_by_an_entry_is_the_jacobians_diagonal():
     J = np.zeros((3, 4, 4))
     J[:, np.arange(4), np.arange(4)] = 1.0  # dy_ij / db_l: 1 where l = j
-    values = {"\\hat{y}": np.zeros((3, 4)), "b_2": np.zeros(4), "\\frac{\\partial \\hat{y}}{\\partial b_2}": J}
+    values = {
+        "\\hat{y}": np.zeros((3, 4)),
+        "b_2": np.zeros(4),
+        "\\frac{\\partial \\hat{y}}{\\partial b_2}": J,
+    }
     entry = evaluate(r"\frac{\partial \hat{y}_{ij}}{\partial (b_2)_j}", values)
     assert agree(entry, 1.0) is None  # every entry is 1
     J[1, 2, 2] = 2.0
@@ -1035,3 +1057,23 @@ def test_derivative_of_an_entry_by_an_entry_is_the_jacobians_diagonal():
 def test_sections_before_training_run_in_order_alternatives_each_a_run():
     assert variants("real_data") == [["model", "evaluate"]]
     assert variants("optim") == [["adam"], ["sgd"]]
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p.name != "index.en.md"], ids=lambda p: slug(p))
+def test_page_notation_shapes_are_the_runs(page):
+    """Each row of the page's own notation table has the shape it is written with, in every run
+    of the lesson where its code is defined (scalar: shape ()); sizes are the run's N, D_{in}, ..."""
+    table, found, checked = notation(page), runs(page), 0
+    for symbol, code, shape in notation_rows(page):
+        for before, after in found:
+            values = after if AFTER.match(code) else before
+            value = values.get(AFTER.sub(r"\1", code))
+            if value is None or isinstance(value, Deferred) or callable(value):
+                continue
+            dims = [] if shape == "scalar" else [d.strip() for d in shape.split("\\times")]
+            want = tuple(int(d) if d.isdigit() else int(values[table[tuple(tokens(d))]]) for d in dims)
+            assert np.shape(value) == want, (
+                f"{page.name}: ${symbol}$ (`{code}`) is written {shape}, the run makes {np.shape(value)}"
+            )
+            checked += 1
+    assert checked or not notation_rows(page), f"{page.name}: no row of its notation table is in the run"
