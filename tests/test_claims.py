@@ -376,21 +376,42 @@ def autograd(page: dict[str, str]) -> dict[str, bool]:
 
 
 def custom_function(page: dict[str, str]) -> dict[str, bool]:
-    """The central-difference slope of MyReLU at two float32 inputs of the page's session
-    (1.9698 and 0.3658, the z it prints), with its eps = 1e-6: not 1, by float32's spacing."""
-    relu = lessons.setup("custom_function")["MyReLU"].apply
-    eps = 1e-6
+    """MyReLU's central-difference slope, with the page's eps = 1e-6, at two entries of the page's
+    z (its session draws z = torch.randn(6, dtype=torch.float64) right after the lesson's setup),
+    in float32: not 1, by float32's spacing near each."""
+    ns = lessons.setup("custom_function")
+    z = torch.randn(6, dtype=torch.float64).tolist()  # the page's session: the first draw after setup
+    relu, eps = ns["MyReLU"].apply, 1e-6
 
-    def slope(z: float) -> float:
-        t = torch.tensor([z], dtype=torch.float32)
-        return ((relu(t + eps) - relu(t - eps)) / (2 * eps)).item()
+    def entry(claim: str) -> torch.Tensor:  # the entry of z the page states, in float32 (nan: none)
+        found = [v for v in z if as_stated(v, page[claim])]
+        return torch.tensor(found[0] if len(found) == 1 else math.nan, dtype=torch.float32)
 
-    small, large = slope(0.3658), slope(1.9698)
+    def spacing(v: torch.Tensor) -> float:  # to the next number up, in v's precision
+        return (torch.nextafter(v, torch.tensor(math.inf, dtype=v.dtype)) - v).item()
+
+    def gap(v: torch.Tensor) -> float:  # (v + eps) - (v - eps), each rounded to v's precision
+        return ((v + eps) - (v - eps)).item()
+
+    def slope(v: torch.Tensor) -> float:
+        return ((relu(v + eps) - relu(v - eps)) / (2 * eps)).item()
+
+    large, small = entry("large-z"), entry("small-z")
     return {
-        "slope-small-z": as_stated(small, page["slope-small-z"]),
-        "slope-small-z-why": as_stated(small, page["slope-small-z-why"]),
-        "slope-large-z": as_stated(large, page["slope-large-z"]),
-        "slope-large-z-why": as_stated(large, page["slope-large-z-why"]),
+        "large-z": 1 <= large.item() < 2,  # "between 1 and 2"
+        "small-z": 0.25 <= small.item() < 0.5,  # "between 0.25 and 0.5"
+        "spacing-large-z": spacing(large) == 2.0 ** power_of_two(page["spacing-large-z"]),
+        "spacing-large-z-decimal": as_stated(spacing(large), page["spacing-large-z-decimal"]),
+        "spacing-small-z": spacing(small) == 2.0 ** power_of_two(page["spacing-small-z"]),
+        "large-z-gap-steps": gap(large) == stated(page["large-z-gap-steps"]) * spacing(large),
+        "large-z-gap": as_stated(gap(large), page["large-z-gap"]),
+        "small-z-gap-steps": gap(small) == stated(page["small-z-gap-steps"]) * spacing(small),
+        "machine-epsilon-ratio": spacing(large) / spacing(large.double())
+        == 2.0 ** power_of_two(page["machine-epsilon-ratio"]),
+        "slope-small-z": as_stated(slope(small), page["slope-small-z"]),
+        "slope-small-z-why": as_stated(gap(small) / (2 * eps), page["slope-small-z-why"]),
+        "slope-large-z": as_stated(slope(large), page["slope-large-z"]),
+        "slope-large-z-why": as_stated(gap(large) / (2 * eps), page["slope-large-z-why"]),
     }
 
 
