@@ -319,6 +319,19 @@ def optim(page: dict[str, str]) -> dict[str, bool]:
     sgd_stuck, adam_stuck = losses("sgd", edits=drop, threads=2), losses("adam", edits=drop)
     lowest = min(adam_stuck)
     f32 = largest_difference()
+    # the page's session after the lesson's setup: one SGD step, then Adam's first step; the
+    # element of the first weight with the smallest gradient, and how far Adam moved it
+    session = lessons.setup("optim")
+    model, loss_fn, lr = session["model"], session["loss_fn"], session["lr"]
+    for make in (torch.optim.SGD, torch.optim.Adam):
+        optimizer = make(model.parameters(), lr=lr)
+        before = model[0].weight.detach().clone()
+        optimizer.zero_grad()
+        loss_fn(model(session["x"]), session["y"]).backward()
+        optimizer.step()
+    smallest = model[0].weight.grad.abs().min().item()
+    moved = (model[0].weight.detach() - before).abs().min().item()
+    adam_eps = optimizer.defaults["eps"]
     return {
         "sgd-float64-difference-below": largest_difference("float64")
         < stated(page["sgd-float64-difference-below"]),
@@ -343,6 +356,10 @@ def optim(page: dict[str, str]) -> dict[str, bool]:
         == stated(page["adam-no-zero-grad-lowest-step"]),  # "around step 80": to the nearest ten
         "adam-no-zero-grad-loss-at-step-499": adam_stuck[499] > lowest
         and as_stated(adam_stuck[499], page["adam-no-zero-grad-loss-at-step-499"]),
+        "adam-smallest-grad": as_stated(smallest, page["adam-smallest-grad"]),
+        # as moved, and as the formula lr |g| / (|g| + eps) gives
+        "adam-smallest-grad-move": as_stated(moved, page["adam-smallest-grad-move"])
+        and as_stated(lr * smallest / (smallest + adam_eps), page["adam-smallest-grad-move"]),
     }
 
 
