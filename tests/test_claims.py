@@ -584,6 +584,14 @@ def real_data(page: dict[str, str]) -> dict[str, bool]:
     _, slow_accuracy = slow["evaluate"](slow["model"], slow["x_val"], slow["y_val"])
     return {
         "loss-at-step-0": as_stated(ns["losses"][0], page["loss-at-step-0"]),
+        # the split and the batches: the page's sizes, as the lesson's setup makes them
+        "images": len(ns["images"]) == stated(page["images"]),
+        "training-images": len(ns["train_idx"]) == stated(page["training-images"]),
+        "validation-images": len(ns["val_idx"])
+        == stated(page["validation-images"])
+        == len(ns["images"]) - len(ns["train_idx"]),
+        "batches-per-epoch": len(ns["loader"]) == stated(page["batches-per-epoch"])
+        and len(ns["train_idx"]) == len(ns["loader"]) * ns["N"],  # "exactly": every batch full
         "loss-at-step-499": as_stated(ns["losses"][499], page["loss-at-step-499"]),
         "train-loss": as_stated(train_loss, page["train-loss"]),
         "train-accuracy": as_stated(100 * train_accuracy, page["train-accuracy"]),
