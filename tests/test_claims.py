@@ -2,8 +2,9 @@
 
 A stated number is marked in the page's source as `<span data-claim="NAME">VALUE</span>`
 (readers see only VALUE; the span has no style). VALUE is a number, `$2.6 \\times 10^{7}$`
-or `$10^{-6}$`. The 中文 and English page state the same claims with the same values, and
-each claim NAME is checked by the function CHECKS[page][NAME] below, which runs the
+or `$10^{-6}$` (read by `stated`), or a power of two, `$2^{-23}$` (read by `power_of_two`).
+The 中文 and English page state the same claims with the same values, and each claim NAME
+is checked by the function CHECKS[page][NAME] below, which runs the
 lesson's own sections and compares the result with the number the page states: the test
 never keeps its own copy of the number.
 """
@@ -20,6 +21,19 @@ from torch.func import functional_call, grad, jvp
 
 import lessons
 from lessons import CLAIM, DOCS, EXERCISE_CLAIM, NUMBER, as_stated, claims, stated  # noqa: F401 (re-exported)
+
+
+def power_of_two(text: str) -> int:
+    """'$2^{-23}$' -> -23: the exponent of a power of two as a page writes it."""
+    m = re.fullmatch(r"\$2\^\{?(-?\d+)\}?\$", text.strip())
+    assert m, f"not a power of two: {text!r}"
+    return int(m[1])
+
+
+def leading_digits(value: float, n: int) -> str:
+    """The first n digits of |value| (12867.899 -> '128' for n = 3)."""
+    return f"{abs(value):.10f}".replace(".", "").lstrip("0")[:n]
+
 
 # --- the runs behind the claims, one function per page ---------------------------------------------
 
@@ -305,6 +319,19 @@ def optim(page: dict[str, str]) -> dict[str, bool]:
     sgd_stuck, adam_stuck = losses("sgd", edits=drop, threads=2), losses("adam", edits=drop)
     lowest = min(adam_stuck)
     f32 = largest_difference()
+    # the page's session after the lesson's setup: one SGD step, then Adam's first step; the
+    # element of the first weight with the smallest gradient, and how far Adam moved it
+    session = lessons.setup("optim")
+    model, loss_fn, lr = session["model"], session["loss_fn"], session["lr"]
+    for make in (torch.optim.SGD, torch.optim.Adam):
+        optimizer = make(model.parameters(), lr=lr)
+        before = model[0].weight.detach().clone()
+        optimizer.zero_grad()
+        loss_fn(model(session["x"]), session["y"]).backward()
+        optimizer.step()
+    smallest = model[0].weight.grad.abs().min().item()
+    moved = (model[0].weight.detach() - before).abs().min().item()
+    adam_eps = optimizer.defaults["eps"]
     return {
         "sgd-float64-difference-below": largest_difference("float64")
         < stated(page["sgd-float64-difference-below"]),
@@ -329,6 +356,10 @@ def optim(page: dict[str, str]) -> dict[str, bool]:
         == stated(page["adam-no-zero-grad-lowest-step"]),  # "around step 80": to the nearest ten
         "adam-no-zero-grad-loss-at-step-499": adam_stuck[499] > lowest
         and as_stated(adam_stuck[499], page["adam-no-zero-grad-loss-at-step-499"]),
+        "adam-smallest-grad": as_stated(smallest, page["adam-smallest-grad"]),
+        # as moved, and as the formula lr |g| / (|g| + eps) gives
+        "adam-smallest-grad-move": as_stated(moved, page["adam-smallest-grad-move"])
+        and as_stated(lr * smallest / (smallest + adam_eps), page["adam-smallest-grad-move"]),
     }
 
 
@@ -362,21 +393,42 @@ def autograd(page: dict[str, str]) -> dict[str, bool]:
 
 
 def custom_function(page: dict[str, str]) -> dict[str, bool]:
-    """The central-difference slope of MyReLU at two float32 inputs of the page's session
-    (1.9698 and 0.3658, the z it prints), with its eps = 1e-6: not 1, by float32's spacing."""
-    relu = lessons.setup("custom_function")["MyReLU"].apply
-    eps = 1e-6
+    """MyReLU's central-difference slope, with the page's eps = 1e-6, at two entries of the page's
+    z (its session draws z = torch.randn(6, dtype=torch.float64) right after the lesson's setup),
+    in float32: not 1, by float32's spacing near each."""
+    ns = lessons.setup("custom_function")
+    z = torch.randn(6, dtype=torch.float64).tolist()  # the page's session: the first draw after setup
+    relu, eps = ns["MyReLU"].apply, 1e-6
 
-    def slope(z: float) -> float:
-        t = torch.tensor([z], dtype=torch.float32)
-        return ((relu(t + eps) - relu(t - eps)) / (2 * eps)).item()
+    def entry(claim: str) -> torch.Tensor:  # the entry of z the page states, in float32 (nan: none)
+        found = [v for v in z if as_stated(v, page[claim])]
+        return torch.tensor(found[0] if len(found) == 1 else math.nan, dtype=torch.float32)
 
-    small, large = slope(0.3658), slope(1.9698)
+    def spacing(v: torch.Tensor) -> float:  # to the next number up, in v's precision
+        return (torch.nextafter(v, torch.tensor(math.inf, dtype=v.dtype)) - v).item()
+
+    def gap(v: torch.Tensor) -> float:  # (v + eps) - (v - eps), each rounded to v's precision
+        return ((v + eps) - (v - eps)).item()
+
+    def slope(v: torch.Tensor) -> float:
+        return ((relu(v + eps) - relu(v - eps)) / (2 * eps)).item()
+
+    large, small = entry("large-z"), entry("small-z")
     return {
-        "slope-small-z": as_stated(small, page["slope-small-z"]),
-        "slope-small-z-why": as_stated(small, page["slope-small-z-why"]),
-        "slope-large-z": as_stated(large, page["slope-large-z"]),
-        "slope-large-z-why": as_stated(large, page["slope-large-z-why"]),
+        "large-z": 1 <= large.item() < 2,  # "between 1 and 2"
+        "small-z": 0.25 <= small.item() < 0.5,  # "between 0.25 and 0.5"
+        "spacing-large-z": spacing(large) == 2.0 ** power_of_two(page["spacing-large-z"]),
+        "spacing-large-z-decimal": as_stated(spacing(large), page["spacing-large-z-decimal"]),
+        "spacing-small-z": spacing(small) == 2.0 ** power_of_two(page["spacing-small-z"]),
+        "large-z-gap-steps": gap(large) == stated(page["large-z-gap-steps"]) * spacing(large),
+        "large-z-gap": as_stated(gap(large), page["large-z-gap"]),
+        "small-z-gap-steps": gap(small) == stated(page["small-z-gap-steps"]) * spacing(small),
+        "machine-epsilon-ratio": spacing(large) / spacing(large.double())
+        == 2.0 ** power_of_two(page["machine-epsilon-ratio"]),
+        "slope-small-z": as_stated(slope(small), page["slope-small-z"]),
+        "slope-small-z-why": as_stated(gap(small) / (2 * eps), page["slope-small-z-why"]),
+        "slope-large-z": as_stated(slope(large), page["slope-large-z"]),
+        "slope-large-z-why": as_stated(gap(large) / (2 * eps), page["slope-large-z-why"]),
     }
 
 
@@ -394,8 +446,36 @@ def gradient_checking(page: dict[str, str]) -> dict[str, bool]:
         eps: (float(a), float(b))
         for eps, a, b in re.findall(r"^(\de[+-]\d\d)   (\S+)  (\S+)$", run.printed, re.M)
     }
-    x, w1 = ns["x"], ns["w1"]
+    x, y, w1, w2 = ns["x"], ns["y"], ns["w1"], ns["w2"]
     kink = (x.mm(w1)[:, 0].abs() / x[:, 0].abs()).min().item()  # nearest kink along (w1)00
+    # along an entry of w2, L is quadratic: no error to speak of even at the page's eps = 100
+    # (four entries, at eps = 1, 10 and 100)
+    along_w2 = lambda w: ns["loss_at"](x, y, w1, w)  # noqa: E731
+    w2_errors = [
+        rel_error(ns["grad_w2"][i, j].item(), ns["numerical_grad"](along_w2, w2, i, j, eps))
+        for i, j in ((0, 0), (5, 3), (42, 9), (99, 1))
+        for eps in (1.0, 10.0, 100.0)
+    ]
+    # the round-off estimate eps_mach L / (eps |g|) for the entry (w1)00, at the table's
+    # eps = 1e-2 (float32) and 1e-6 (float64), against the table's errors there
+    L, g = ns["loss_at"](x, y, w1, w2), ns["grad_w1"][0, 0].item()
+    estimates = {
+        "float32": (torch.finfo(torch.float32).eps * L / (1e-2 * abs(g)), printed["1e-02"][0]),
+        "float64": (torch.finfo(torch.float64).eps * L / (1e-6 * abs(g)), printed["1e-06"][1]),
+    }
+    # the page's session: L and the central difference at eps = 1e-2 in float32, and in float64
+    x32, y32, w1_32, w2_32 = (t.float() for t in (x, y, w1, w2))
+    L32 = torch.tensor(ns["loss_at"](x32, y32, w1_32, w2_32))
+    spacing = (torch.nextafter(L32, torch.tensor(math.inf)) - L32).item()
+    numerical32 = ns["numerical_grad"](lambda w: ns["loss_at"](x32, y32, w, w2_32), w1_32, 0, 0, 1e-2)
+    numerical64 = ns["numerical_grad"](lambda w: ns["loss_at"](x, y, w, w2), w1, 0, 0, 1e-2)
+
+    def right_digits(value: float, claim: str) -> bool:  # the first n digits of g, and not n + 1
+        n = int(stated(page[claim]))
+        return leading_digits(value, n) == leading_digits(g, n) and leading_digits(
+            value, n + 1
+        ) != leading_digits(g, n + 1)
+
     return {
         # "about 6500": to the nearest hundred, as the page writes it
         "grad-w1-mean": round(ns["grad_w1"].abs().mean().item(), -2) == stated(page["grad-w1-mean"]),
@@ -405,8 +485,43 @@ def gradient_checking(page: dict[str, str]) -> dict[str, bool]:
         "worst-entry-by-hand": str(by_hand).startswith(page["worst-entry-by-hand"]),
         "worst-entry-numerical": str(numerical).startswith(page["worst-entry-numerical"]),
         "worst-entry-difference": as_stated(abs(by_hand - numerical), page["worst-entry-difference"]),
+        "round-off-L": as_stated(L, page["round-off-L"]),
+        "round-off-g": as_stated(g, page["round-off-g"]),
+        "round-off-L-over-g": as_stated(L / abs(g), page["round-off-L-over-g"]),
+        # each estimate: as stated, and within a factor of 10 of the error measured ("the same order")
+        **{
+            f"round-off-{dtype}-estimate": as_stated(estimate, page[f"round-off-{dtype}-estimate"])
+            and estimate / 10 < measured < estimate * 10
+            for dtype, (estimate, measured) in estimates.items()
+        },
+        **{
+            f"measured-{dtype}-error": as_stated(measured, page[f"measured-{dtype}-error"])
+            for dtype, (_, measured) in estimates.items()
+        },
         "eps-1-error": all(as_stated(v, page["eps-1-error"]) for v in printed["1e+00"]),
+        "float64-error-eps-1e-1": as_stated(printed["1e-01"][1], page["float64-error-eps-1e-1"]),
+        "float64-error-eps-1e-10": as_stated(printed["1e-10"][1], page["float64-error-eps-1e-10"]),
+        "float32-best-error": as_stated(min(a for a, _ in printed.values()), page["float32-best-error"]),
         "kink-eps": as_stated(kink, page["kink-eps"]),
+        "w2-error-below": max(w2_errors) < stated(page["w2-error-below"]),
+        "float32-L-from": 2.0 ** power_of_two(page["float32-L-from"]) <= L32.item(),
+        "float32-L-below": L32.item() < 2.0 ** power_of_two(page["float32-L-below"]),
+        "float32-spacing": spacing == stated(page["float32-spacing"]),
+        # the true difference of two losses, 2 eps g
+        "true-difference-eps-1e-4": as_stated(2 * 1e-4 * abs(g), page["true-difference-eps-1e-4"]),
+        "true-difference-eps-1e-2": as_stated(2 * 1e-2 * abs(g), page["true-difference-eps-1e-2"]),
+        # float32's difference: its numerical gradient times 2 eps (written in $...$: "$-256$")
+        "float32-difference-eps-1e-2": as_stated(
+            numerical32 * 2 * 1e-2, page["float32-difference-eps-1e-2"].strip("$")
+        ),
+        "float32-right-digits": right_digits(numerical32, "float32-right-digits"),
+        "float64-right-digits": right_digits(numerical64, "float64-right-digits"),
+        "float64-numerical-grad-eps-1e-2": str(numerical64).startswith(
+            page["float64-numerical-grad-eps-1e-2"].strip("$")
+        ),
+        "hand-grad-w1-00": str(g).startswith(page["hand-grad-w1-00"].strip("$")),
+        "machine-epsilon-ratio": torch.finfo(torch.float32).eps / torch.finfo(torch.float64).eps
+        == 2.0 ** power_of_two(page["machine-epsilon-ratio"]),
         "loss-at-step-0": as_stated(run.losses[0], page["loss-at-step-0"])
         and f"0 {page['loss-at-step-0']}" in run.printed.splitlines(),
         "loss-at-step-499": as_stated(run.losses[499], page["loss-at-step-499"]),
@@ -469,6 +584,14 @@ def real_data(page: dict[str, str]) -> dict[str, bool]:
     _, slow_accuracy = slow["evaluate"](slow["model"], slow["x_val"], slow["y_val"])
     return {
         "loss-at-step-0": as_stated(ns["losses"][0], page["loss-at-step-0"]),
+        # the split and the batches: the page's sizes, as the lesson's setup makes them
+        "images": len(ns["images"]) == stated(page["images"]),
+        "training-images": len(ns["train_idx"]) == stated(page["training-images"]),
+        "validation-images": len(ns["val_idx"])
+        == stated(page["validation-images"])
+        == len(ns["images"]) - len(ns["train_idx"]),
+        "batches-per-epoch": len(ns["loader"]) == stated(page["batches-per-epoch"])
+        and len(ns["train_idx"]) == len(ns["loader"]) * ns["N"],  # "exactly": every batch full
         "loss-at-step-499": as_stated(ns["losses"][499], page["loss-at-step-499"]),
         "train-loss": as_stated(train_loss, page["train-loss"]),
         "train-accuracy": as_stated(100 * train_accuracy, page["train-accuracy"]),
@@ -539,3 +662,4 @@ def test_stated_parses_what_pages_write():
     assert as_stated(2.63e7, "$2.6 \\times 10^{7}$") and not as_stated(2.7e7, "$2.6 \\times 10^{7}$")
     assert as_stated(1.4e-12, "$10^{-12}$") and as_stated(2.9e-12, "$10^{-12}$")
     assert not as_stated(3.3e-12, "$10^{-12}$") and not as_stated(1e-11, "$10^{-12}$")
+    assert power_of_two("$2^{-23}$") == -23 and power_of_two("$2^{29}$") == 29

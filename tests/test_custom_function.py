@@ -84,20 +84,20 @@ def test_float32_gradcheck_raises_with_both_jacobians_by_default():
 
 
 def test_float32_spacing_explains_the_slopes():
-    """The page: near 1.9698 float32 numbers are 2^-23 apart, near 0.3658 2^-25; z +- 1e-6 end up
-    16 * 2^-23 and 68 * 2^-25 apart, giving the two slopes the page states (read from the page;
-    tests/test_claims.py checks them against MyReLU's); float64's spacing is 2^29 times smaller."""
+    """The page: at the two z it names, z + 1e-6 and z - 1e-6 end up a multiple of float32's spacing
+    apart, not 2e-6, and that gap over 2e-6 is the slope it states; float64's spacing is far smaller
+    (the z, the spacings, the multiples and their ratio are read from the page and checked by
+    tests/test_claims.py)."""
     stated = lessons.page_claims("custom_function")
-    for z, spacing, steps, claim in (
-        (1.9698, 2.0**-23, 16, "slope-large-z"),
-        (0.3658, 2.0**-25, 68, "slope-small-z"),
-    ):
-        v = torch.tensor(z, dtype=torch.float32)
-        assert (torch.nextafter(v, torch.tensor(3.0)) - v).item() == spacing
+    for which in ("large", "small"):
+        claim = f"slope-{which}-z"
+        v = torch.tensor(lessons.stated(stated[f"{which}-z"]), dtype=torch.float32)
+        spacing = (torch.nextafter(v, torch.tensor(3.0)) - v).item()
         gap = ((v + 1e-6) - (v - 1e-6)).item()
-        assert gap == steps * spacing
+        assert gap % spacing == 0 and gap != 2e-6
         assert lessons.as_stated(gap / 2e-6, stated[claim]), f"custom_function.en.md: {claim}"
-    assert torch.finfo(torch.float32).eps / torch.finfo(torch.float64).eps == 2.0**29
+        v64 = v.double()
+        assert (torch.nextafter(v64, torch.tensor(3.0, dtype=torch.float64)) - v64).item() < 1e-6 * spacing
 
 
 def test_gradcheck_defaults():

@@ -80,30 +80,28 @@ def test_gradient_sizes(step0):
 
 
 def test_round_off_estimate_matches_the_table(step0, run):
-    """The page: L ~ 2.94e7, g = dL/d(w1)00 ~ -1.29e4, L/|g| ~ 2.3e3; eps_mach L / (eps |g|) is
-    ~3e-2 (float32, eps 1e-2) and ~5e-7 (float64, eps 1e-6), within 10x of the measured 5.3e-3, 1.2e-7."""
+    """The page: the round-off estimate eps_mach L / (eps |g|), for the entry (w1)00 whose gradient
+    g is negative, is of the same order as the error the table measures, in float32 at eps 1e-2 and
+    in float64 at eps 1e-6 (L, g, L/|g|, the estimates and the measured errors: the page's numbers,
+    checked by tests/test_claims.py)."""
     L = step0["loss_at"](step0["x"], step0["y"], step0["w1"], step0["w2"])
     g = step0["grad_w1"][0, 0].item()
-    assert f"{L:.2e}" == "2.94e+07" and f"{g:.2e}" == "-1.29e+04" and f"{L / abs(g):.1e}" == "2.3e+03"
+    assert L > 0 > g
     rows = table(run.printed)
-    for dt, eps, col, shown, measured in (
-        (torch.float32, "1e-02", 0, "3e-02", "5.3e-03"),
-        (torch.float64, "1e-06", 1, "5e-07", "1.2e-07"),
-    ):
+    for dt, eps, col in ((torch.float32, "1e-02", 0), (torch.float64, "1e-06", 1)):
         estimate = torch.finfo(dt).eps * L / (float(eps) * abs(g))
-        assert f"{estimate:.0e}" == shown
-        assert f"{rows[eps][col]:.1e}" == measured
         assert estimate / 10 < rows[eps][col] < estimate * 10
 
 
 def test_table_shape(run):
-    """The page: float64's error grows ~10x per row from 6.8e-13 at 1e-1 to 1.2e-3 at 1e-10; at eps = 1
-    both columns show the same error (a kink; its value: tests/test_claims.py); float32's best is 6.1e-4."""
+    """The page: float64's error grows ~10x per row from eps 1e-1 to 1e-10; at eps = 1 both columns
+    show the same error (a kink); float32 is never as good as float64's best (the errors the page
+    states: tests/test_claims.py)."""
     rows = table(run.printed)
     f64 = [rows[f"{10.0**-k:.0e}"][1] for k in range(1, 11)]
     assert 1e8 < f64[-1] / f64[0] < 1e10
     assert rows["1e+00"][0] == rows["1e+00"][1]
-    assert min(a for a, _ in rows.values()) == 6.1e-4
+    assert min(a for a, _ in rows.values()) > min(f64)
 
 
 def test_float32_differences_are_exactly_zero_for_small_eps(step0):
@@ -129,31 +127,26 @@ def test_float32_differences_are_exactly_zero_for_small_eps(step0):
 
 
 def test_float32_loss_spacing_and_digits(step0):
-    """The page: float32 L is in [2^24, 2^25), where floats are 2 apart; the true difference at eps 1e-4
-    is ~2.6; at 1e-2 float32 gives -12800 (difference -256, ~257 true), right to 3 digits; float64 gives
-    the hand-written value to 11 digits; the machine epsilons differ by 2^29."""
+    """The page: in float32 the difference of two losses is a multiple of the spacing of float32
+    numbers near L; at eps 1e-2 float32's central difference is right to fewer digits than
+    float64's (the range of L, the spacing, the differences, the digits, the gradient and the
+    ratio of machine epsilons: the page's numbers, checked by tests/test_claims.py)."""
     ns = step0
-    L32 = torch.tensor(ns["loss_at"](*(ns[k].float() for k in ("x", "y", "w1", "w2"))))
-    assert 2.0**24 <= L32.item() < 2.0**25
-    assert (torch.nextafter(L32, torch.tensor(3e7)) - L32).item() == 2.0
+    x32, y32, w1_32, w2_32 = (ns[k].float() for k in ("x", "y", "w1", "w2"))
+    L32 = torch.tensor(ns["loss_at"](x32, y32, w1_32, w2_32))
+    spacing = (torch.nextafter(L32, torch.tensor(3e7)) - L32).item()
+    f32 = ns["numerical_grad"](lambda w: ns["loss_at"](x32, y32, w, w2_32), w1_32, 0, 0, 1e-2)
+    assert (f32 * 2 * 1e-2) % spacing == 0
     g = ns["grad_w1"][0, 0].item()
-    assert f"{2 * 1e-4 * abs(g):.1f}" == "2.6" and round(2 * 1e-2 * abs(g)) == 257
-    assert -12800.0 * 2 * 1e-2 == -256.0
-
-    def digits(v, n):
-        return f"{abs(v):.10f}".replace(".", "")[:n]
-
-    assert digits(-12800.0, 3) == digits(g, 3) and digits(-12800.0, 4) != digits(g, 4)
     f64 = ns["numerical_grad"](lambda w: ns["loss_at"](ns["x"], ns["y"], w, ns["w2"]), ns["w1"], 0, 0, 1e-2)
-    assert digits(f64, 11) == digits(g, 11) and digits(f64, 12) != digits(g, 12)
-    assert str(g).startswith("-12867.899234658")
-    assert torch.finfo(torch.float32).eps / torch.finfo(torch.float64).eps == 2.0**29
+    assert abs(f64 - g) < abs(f32 - g)
 
 
 def test_piecewise_quadratic_and_the_kink(step0):
     """The page: along (w1)00 the nearest kink is at the eps the page states (tests/test_claims.py checks
     it); below it the central difference is exact (up to round-off), above it not; along w2 entries L is
-    quadratic, so even eps = 100 stays below 1e-12."""
+    quadratic, so even eps = 100 is exact up to round-off (as exact as below the kink; the bound the
+    page states: tests/test_claims.py)."""
     ns = step0
     x, y, w1, w2 = ns["x"], ns["y"], ns["w1"], ns["w2"]
     h = x.mm(w1)
@@ -166,7 +159,7 @@ def test_piecewise_quadratic_and_the_kink(step0):
     for i, j in ((0, 0), (5, 3), (42, 9), (99, 1)):
         for eps in (1.0, 10.0, 100.0):
             assert (
-                ns["rel_error"](ns["grad_w2"][i, j].item(), ns["numerical_grad"](f2, w2, i, j, eps)) < 1e-12
+                ns["rel_error"](ns["grad_w2"][i, j].item(), ns["numerical_grad"](f2, w2, i, j, eps)) < 1e-11
             )
 
 
