@@ -301,7 +301,9 @@ async def check_page(context, url: str, path: str, clipboard: asyncio.Lock, colo
     SHOTS.mkdir(parents=True, exist_ok=True)
     try:
         await page.goto(url + path, wait_until="load")
-        await page.wait_for_function(MATH_DONE, timeout=5_000)  # (it arrives typeset)
+        # (it arrives typeset; one check of a print page's ~4000 formulas alone can take
+        # more than 5 s on a busy 2-core machine: it failed so in CI, with two suites at once)
+        await page.wait_for_function(MATH_DONE, timeout=60_000 if path in PRINT_PAGES else 5_000)
         found["font_errors"] = await page.evaluate(FONT_ERRORS)  # (waits for the fonts)
         found["math"] = await page.evaluate(MATH_STATS)
         if path in PRINT_PAGES:
