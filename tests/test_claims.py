@@ -20,7 +20,7 @@ import torch
 from torch.func import functional_call, grad, jvp
 
 import lessons
-from lessons import CLAIM, DOCS, EXERCISE_CLAIM, NUMBER, as_stated, claims, stated  # noqa: F401 (re-exported)
+from lessons import DOCS, as_stated, claims, stated
 
 
 def power_of_two(text: str) -> int:

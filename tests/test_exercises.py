@@ -207,14 +207,10 @@ def gradient_checking_ex3(ns, stated):
 
 @functools.cache
 def real_data_accuracy() -> float:
-    """The lesson's own validation accuracy after its own training, on one thread (as here)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        ns = lessons.setup("real_data")
-        lessons.run("real_data", "model", "evaluate", "train", ns=ns)
-    finally:
-        torch.set_num_threads(threads)
+    """The lesson's own validation accuracy after its own training (on one thread: the
+    `one_thread` fixture below is in force in every test here)."""
+    ns = lessons.setup("real_data")
+    lessons.run("real_data", "model", "evaluate", "train", ns=ns)
     return ns["evaluate"](ns["model"], ns["x_val"], ns["y_val"])[1]
 
 
