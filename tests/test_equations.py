@@ -21,6 +21,7 @@ per page, the display equations checked / total.
 """
 
 import contextlib
+import functools
 import io
 import re
 from pathlib import Path
@@ -281,6 +282,7 @@ def to_grammar(side: str, table: dict, lookup, env: Env) -> str:
 _PARSER = None
 
 
+@functools.cache  # a side is parsed again for each language and each run; the tree is only read
 def parse(text: str):
     global _PARSER
     if _PARSER is None:
