@@ -91,6 +91,12 @@ OVERFLOWING = """() => { document.head.insertAdjacentHTML('beforeend',
   return [...document.querySelectorAll('.arithmatex:has(mjx-container[display=true])')]
   .filter(m => m.checkVisibility() && m.scrollWidth > m.clientWidth + 1)
   .map(m => m.dataset.tex.slice(0, 80)) }"""
+# Formulas that content-visibility: auto leaves unpainted right now (a screenshot would show
+# blank boxes where they are): none, once OVERFLOWING has laid them all out.
+SKIPPED = """() => [...document.querySelectorAll('.arithmatex')]
+  .filter(m => [...m.querySelectorAll('mjx-container')]
+    .some(c => c.checkVisibility() && !c.checkVisibility({contentVisibilityAuto: true})))
+  .map(m => m.dataset.tex.slice(0, 80))"""
 PHONE = {"width": 390, "height": 844}  # a phone held upright (CSS pixels)
 
 
@@ -320,10 +326,13 @@ async def check_page(context, url: str, path: str, clipboard: asyncio.Lock, colo
             async with clipboard:
                 await page.bring_to_front()  # reading the clipboard needs the focus
                 found["copied"] = await page.evaluate(COPY_CELLS if "notebooks/" in path else COPY_ALL)
+            # (first: it lays out every formula, so the screenshot shows the off-screen ones too,
+            # which content-visibility: auto leaves as blank boxes until a reader scrolls to them)
+            found["overflowing"] = await page.evaluate(OVERFLOWING)
+            found["blank_in_screenshot"] = await page.evaluate(SKIPPED)
             # JPEG: half the time of a PNG of these tall pages, and still easy to read
             await page.screenshot(path=SHOTS / f"{name}.jpg", full_page=True, type="jpeg", quality=85)
             found["screenshot_bytes"] = (SHOTS / f"{name}.jpg").stat().st_size
-            found["overflowing"] = await page.evaluate(OVERFLOWING)
             await page.set_viewport_size(PHONE)  # the same page on a phone
             found["phone_overflowing"] = await page.evaluate(OVERFLOWING)
             found["phone_math"] = await page.evaluate(MATH_STATS)
@@ -366,6 +375,7 @@ def test_page_in_a_browser(checked, path):
     assert not found.get("dark_axe"), f"dark scheme: {found['dark_axe']}"
     check_copies(found["copied"], path)
     assert found["screenshot_bytes"] > 10_000  # (a page over 65,535 px tall gives none)
+    assert not found["blank_in_screenshot"], f"formulas left unpainted: {found['blank_in_screenshot']}"
     assert not found["overflowing"], f"formulas wider than the page: {found['overflowing']}"
     assert not found["phone_overflowing"], f"formulas wider than a phone: {found['phone_overflowing']}"
     math_once(found["phone_math"])  # on a phone too, each formula shows once
