@@ -285,44 +285,68 @@ def _train(lesson, dtype, change, edits, steps, skip, watch) -> Trained:
 # -- the scripts themselves, as a reader runs them ----------------------------------------------
 LOSS_LINE = re.compile(r"^(\d+) (\S+)$", re.M)  # what every script prints as it trains: `t loss`
 CPU_ONLY = {"CUDA_VISIBLE_DEVICES": ""}  # a script's environment for a run on the CPU, GPU or not
-_started: dict = {}
 
 
-def _script(lesson: str, env: tuple[tuple[str, str], ...]):
-    import os
-    import subprocess
+def script_command(lesson: str) -> tuple[str, ...]:
+    """`python snippets/<lesson>.py`, as a reader runs it (from the repository root)."""
     import sys
 
-    return subprocess.run(
-        [sys.executable, str(path(lesson))],
-        cwd=ROOT,
-        env={**os.environ, **dict(env)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return (sys.executable, str(path(lesson)))
 
 
 def script(lesson: str, env: dict | None = None):
-    """`python snippets/<lesson>.py` from the repository root, with `env` added to the
-    environment: the finished subprocess (its returncode, stdout, stderr). If
-    `start_scripts` started it already, its result."""
-    key = (lesson, tuple(sorted((env or {}).items())))
-    started = _started.pop(key, None)
-    return started.result() if started else _script(*key)
+    """`python snippets/<lesson>.py` with `env` added to the environment: the finished
+    subprocess (its returncode, stdout, stderr); if `start` started it, its result."""
+    return ran(script_command(lesson), env)
 
 
-def start_scripts(names, env: dict | None = None) -> None:
-    """Start `python snippets/<lesson>.py` for each lesson, one after another, in a thread:
-    on a 2-core machine the scripts run on one core while the tests run on the other, and
-    `script()` waits for each one's result."""
+# -- commands run in the background, one at a time ---------------------------------------------
+# The quick lane's subprocesses (the scripts, the benchmark's quick run, the lane's own
+# collections) are started when collection ends (tests/conftest.py: the `background` marker),
+# in the order the tests run: on a 2-core machine they run on one core while the tests run on
+# the other, and each test waits for its command's result.
+_started: dict = {}
+_pool: list = []  # the one background thread's executor, once made
+
+
+def _key(command, env) -> tuple:
+    return tuple(str(part) for part in command), tuple(sorted((env or {}).items()))
+
+
+def _run(command: tuple[str, ...], env: tuple[tuple[str, str], ...]):
+    import os
+    import subprocess
+
+    return subprocess.run(
+        command, cwd=ROOT, env={**os.environ, **dict(env)}, capture_output=True, text=True, timeout=300
+    )
+
+
+def start(command, env: dict | None = None) -> None:
+    """Start `command` (from the repository root, with `env` added to the environment) in the
+    background, after the ones started before it; `ran` waits for its result."""
     from concurrent.futures import ThreadPoolExecutor
 
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lesson-scripts")
-    for lesson in names:
-        key = (lesson, tuple(sorted((env or {}).items())))
-        _started[key] = pool.submit(_script, *key)
-    pool.shutdown(wait=False)
+    key = _key(command, env)
+    if key not in _started:
+        if not _pool:
+            _pool.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="background"))
+        _started[key] = _pool[0].submit(_run, *key)
+
+
+def ran(command, env: dict | None = None):
+    """The finished `command`: its subprocess.CompletedProcess, from `start` if it started it
+    (waiting for it), else run now."""
+    key = _key(command, env)
+    started = _started.pop(key, None)
+    return started.result() if started else _run(*key)
+
+
+def stop_started() -> None:
+    """Drop the commands not begun yet (a run that ends early need not wait for them)."""
+    for future in _started.values():
+        future.cancel()
+    _started.clear()
 
 
 # -- the pages that show the lessons -----------------------------------------------------------

@@ -209,10 +209,15 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_collection_finish(session):
-    """The scripts tests/test_snippets.py runs start now, in the background, one at a time:
-    they run on one core while the other tests run on the other."""
-    runs = [
-        item for item in session.items if item.path.name == "test_snippets.py" and "cuda" not in item.keywords
-    ]
-    if runs and not session.config.option.collectonly:
-        lessons.start_scripts([item.callspec.params["lesson"] for item in runs], lessons.CPU_ONLY)
+    """The commands that tests mark `background` (the scripts, the benchmark's quick run, the
+    lane's collections) start now, in the order the tests run, one at a time: they run on one
+    core while the other tests run on the other (lessons.start)."""
+    if session.config.option.collectonly:
+        return
+    for item in session.items:
+        for mark in item.iter_markers("background"):
+            lessons.start(*mark.args)
+
+
+def pytest_sessionfinish(session):
+    lessons.stop_started()  # a run stopped early (-x, Ctrl-C) doesn't wait for the rest

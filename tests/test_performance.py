@@ -11,9 +11,12 @@ import importlib.machinery
 import importlib.util
 import io
 import json
+import os
 import re
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -118,19 +121,22 @@ def test_committed_results_are_complete_and_add_up():
     assert not DATA["settings"]["quick"] and DATA["settings"]["steps"] == 500
 
 
-def test_quick_run_writes_a_valid_file(tmp_path):
+# Its output file is named at collection, when the run starts in the background (one per
+# pytest process: two suites at once don't share it); the test removes it.
+QUICK_OUT = Path(tempfile.gettempdir()) / f"bench-quick-{os.getpid()}.json"
+QUICK_RUN = (sys.executable, "bench/run.py", "--quick", "--out", str(QUICK_OUT))
+
+
+@pytest.mark.background(QUICK_RUN)
+def test_quick_run_writes_a_valid_file():
     """`bench/run.py --quick` runs end to end (tiny sizes, one repeat, 1 thread)."""
-    out = tmp_path / "results.json"
-    done = subprocess.run(
-        [sys.executable, "bench/run.py", "--quick", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "peak" in done.stderr and "min" in done.stderr  # progress while it runs
-    data = json.loads(out.read_text(encoding="utf-8"))
+    try:
+        done = lessons.ran(QUICK_RUN)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "peak" in done.stderr and "min" in done.stderr  # progress while it runs
+        data = json.loads(QUICK_OUT.read_text(encoding="utf-8"))
+    finally:
+        QUICK_OUT.unlink(missing_ok=True)
     check_results(data)
     assert data["settings"]["quick"]
 

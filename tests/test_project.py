@@ -3,12 +3,16 @@ test one, dependencies pinned as DESIGN.md asks."""
 
 import ast
 import re
+import sys
 
 try:
     import tomllib
 except ImportError:  # Python 3.10
     import tomli as tomllib
 
+import pytest
+
+import lessons
 from lessons import ROOT
 
 
@@ -229,26 +233,23 @@ def test_no_test_module_imports_another():
     assert not found, found
 
 
+# The lane's collections, started in the background when this run's collection ends
+COLLECT = (sys.executable, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider")
+LANE_NN = (*COLLECT, "--lesson", "nn", "tests/test_nn.py", "tests/test_docs.py", "tests/test_exercises.py")
+LANE_NOPE = (*COLLECT, "--lesson", "nope", "tests/test_nn.py")
+
+
+@pytest.mark.background(LANE_NOPE)
+@pytest.mark.background(LANE_NN)  # (the nearer mark starts first)
 def test_the_lesson_lane_keeps_one_lessons_tests():
     """`--lesson nn` (README): tests/test_nn.py and the tests parametrized with nn, its pages or
     its exercises, nothing about another lesson; a name that is no lesson is refused."""
-    import subprocess
-    import sys
-
-    def collect(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider", *args],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-
-    done = collect("--lesson", "nn", "tests/test_nn.py", "tests/test_docs.py", "tests/test_exercises.py")
+    done = lessons.ran(LANE_NN)
     ids = [line for line in done.stdout.splitlines() if "::" in line]
     assert done.returncode == 0 and ids, done.stdout + done.stderr
     assert any(i.startswith("tests/test_nn.py::") for i in ids)
     assert any("[nn.en.md]" in i for i in ids) and any("[nn-ex1]" in i for i in ids), ids
     others = [i for i in ids if not i.startswith("tests/test_nn.py::")]
     assert all(re.search(r"\[(?:[^\]]*-)?nn(?:\.en)?(?:\.md)?(?:-[^\]]*)?\]", i) for i in others), others
-    refused = collect("--lesson", "nope", "tests/test_nn.py")
+    refused = lessons.ran(LANE_NOPE)
     assert refused.returncode != 0 and "no such lesson" in refused.stderr, refused.stderr

@@ -16,7 +16,7 @@ CPU_ONLY = lessons.CPU_ONLY
 
 
 def run_script(lesson: str, env_extra: dict | None = None) -> str:
-    """What `python snippets/<lesson>.py` prints (tests/conftest.py starts the CPU runs early)."""
+    """What `python snippets/<lesson>.py` prints (the CPU runs start early: the `background` marker)."""
     done = lessons.script(lesson, env_extra)
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -40,7 +40,10 @@ def check_training(stdout: str, lesson: str = "") -> dict[int, float]:
     return losses
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize(
+    "lesson",
+    [pytest.param(x, marks=pytest.mark.background(lessons.script_command(x), CPU_ONLY)) for x in LESSONS],
+)
 def test_snippet_runs_trains_and_repeats(lesson):
     first = run_script(lesson, CPU_ONLY)
     check_training(first, lesson)
