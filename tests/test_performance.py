@@ -167,6 +167,23 @@ def test_first_visit_weighs_the_page_and_what_it_loads(tmp_path):
     assert visit["bytes"] == sum(f.stat().st_size for f in tmp_path.iterdir())
 
 
+# -- bench/pages.py, the page benchmark (Lighthouse): what can run without a browser ---------
+def test_page_benchmark_finds_npm_to_install_lighthouse():
+    """bench/pages.py installs Lighthouse with PyPI's npm, on a machine with no other Node."""
+    pages = module(ROOT / "bench" / "pages.py")
+    done = pages.npm("--version", capture_output=True, text=True)
+    assert done.returncode == 0 and re.fullmatch(r"\d+\.\d+\.\d+\s*", done.stdout), done.stdout + done.stderr
+
+
+def test_committed_page_results_cover_every_page_in_both_forms():
+    pages = module(ROOT / "bench" / "pages.py")
+    data = json.loads((ROOT / "bench" / "pages.json").read_text(encoding="utf-8"))
+    assert set(data["results"]) == {
+        f"{page} {form}" for page in pages.PAGES for form in ("mobile", "desktop")
+    }
+    assert data["machine"]["cores"] and "|" in pages.table(data["results"])
+
+
 # -- the benchmark times the lessons' own code -----------------------------------------------
 @pytest.mark.parametrize("lesson", ["numpy_warmup", "tensors", "autograd"])
 def test_bench_reads_the_sections_the_pages_embed(lesson):
