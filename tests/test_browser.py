@@ -323,16 +323,23 @@ async def check_page(context, url: str, path: str, clipboard: asyncio.Lock, colo
         else:
             without_code = None if colours else {"exclude": [[CODE]]}
             found["axe"] = await serious_axe_violations(page, context=without_code)
-            async with clipboard:
-                await page.bring_to_front()  # reading the clipboard needs the focus
-                found["copied"] = await page.evaluate(COPY_CELLS if "notebooks/" in path else COPY_ALL)
+            # every <details> open (the exercises' answers), so that the checks below and the
+            # screenshot cover what is inside them
+            await page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true })")
             # (first: it lays out every formula, so the screenshot shows the off-screen ones too,
             # which content-visibility: auto leaves as blank boxes until a reader scrolls to them)
             found["overflowing"] = await page.evaluate(OVERFLOWING)
             found["blank_in_screenshot"] = await page.evaluate(SKIPPED)
+            # The page as it opens, before copying scrolls to the buttons it clicks: a full-page
+            # screenshot of a scrolled page draws the sticky header, the sidebars and the
+            # "copied" message over the content there.
+            found["scrolled_at_screenshot"] = await page.evaluate("window.scrollY")
             # JPEG: half the time of a PNG of these tall pages, and still easy to read
             await page.screenshot(path=SHOTS / f"{name}.jpg", full_page=True, type="jpeg", quality=85)
             found["screenshot_bytes"] = (SHOTS / f"{name}.jpg").stat().st_size
+            async with clipboard:
+                await page.bring_to_front()  # reading the clipboard needs the focus
+                found["copied"] = await page.evaluate(COPY_CELLS if "notebooks/" in path else COPY_ALL)
             await page.set_viewport_size(PHONE)  # the same page on a phone
             found["phone_overflowing"] = await page.evaluate(OVERFLOWING)
             found["phone_math"] = await page.evaluate(MATH_STATS)
@@ -376,6 +383,7 @@ def test_page_in_a_browser(checked, path):
     check_copies(found["copied"], path)
     assert found["screenshot_bytes"] > 10_000  # (a page over 65,535 px tall gives none)
     assert not found["blank_in_screenshot"], f"formulas left unpainted: {found['blank_in_screenshot']}"
+    assert found["scrolled_at_screenshot"] == 0  # the header at the top, not over the content
     assert not found["overflowing"], f"formulas wider than the page: {found['overflowing']}"
     assert not found["phone_overflowing"], f"formulas wider than a phone: {found['phone_overflowing']}"
     math_once(found["phone_math"])  # on a phone too, each formula shows once
