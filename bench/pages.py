@@ -38,6 +38,7 @@ FLAGS = "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --d
 # page), a notebook page and the print page.
 LESSONS = [p.stem for p in sorted((ROOT / "docs").glob("*.md")) if "." not in p.stem and p.stem != "index"]
 PAGES = ["", *(f"{name}/" for name in LESSONS), "en/tensors/", "notebooks/autograd/", "print_page/"]
+FORMS = ["mobile", "desktop"]  # Lighthouse's default (a phone) and its desktop preset
 GZIPPED = (".html", ".css", ".js", ".json", ".svg", ".xml", ".txt", ".ipynb", ".py")
 
 
@@ -162,7 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--site", type=Path, help="a built site (default: build one in a temporary folder)")
     parser.add_argument("--only", nargs="*", help="these pages (paths below the site's root)")
-    parser.add_argument("--forms", nargs="*", default=["mobile", "desktop"])
+    parser.add_argument("--forms", nargs="*", default=FORMS)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")

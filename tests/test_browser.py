@@ -323,8 +323,8 @@ async def check_page(context, url: str, path: str, clipboard: asyncio.Lock, colo
         else:
             without_code = None if colours else {"exclude": [[CODE]]}
             found["axe"] = await serious_axe_violations(page, context=without_code)
-            # every <details> open (the exercises' answers), so that the checks below and the
-            # screenshot cover what is inside them
+            # every <details> open (the exercises' answers), so that the checks below, the
+            # screenshot and the copy buttons clicked cover what is inside them
             await page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true })")
             # (first: it lays out every formula, so the screenshot shows the off-screen ones too,
             # which content-visibility: auto leaves as blank boxes until a reader scrolls to them)
@@ -471,7 +471,6 @@ COPY_ALL = """async () => {
       const index = [...tab.parentElement.children].indexOf(tab);
       tab.closest('.tabbed-set').querySelectorAll(':scope > .tabbed-labels > label')[index].click();
     }
-    block.closest('details')?.setAttribute('open', '');
     block.querySelector('button[data-md-type=copy]').click();
     copied.push(await navigator.clipboard.readText());
   }

@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT / "bench"))  # bench's modules import each other by 
 flops = module(ROOT / "bench" / "flops.py")
 run = module(ROOT / "bench" / "run.py")
 project = module(ROOT / "bench" / "project.py")
+page_bench = module(ROOT / "bench" / "pages.py")
 plots = module(ROOT / "hooks" / "bench_plots.py")
 
 DATA = json.loads(RESULTS.read_text(encoding="utf-8"))
@@ -170,18 +171,15 @@ def test_first_visit_weighs_the_page_and_what_it_loads(tmp_path):
 # -- bench/pages.py, the page benchmark (Lighthouse): what can run without a browser ---------
 def test_page_benchmark_finds_npm_to_install_lighthouse():
     """bench/pages.py installs Lighthouse with PyPI's npm, on a machine with no other Node."""
-    pages = module(ROOT / "bench" / "pages.py")
-    done = pages.npm("--version", capture_output=True, text=True)
+    done = page_bench.npm("--version", capture_output=True, text=True)
     assert done.returncode == 0 and re.fullmatch(r"\d+\.\d+\.\d+\s*", done.stdout), done.stdout + done.stderr
 
 
 def test_committed_page_results_cover_every_page_in_both_forms():
-    pages = module(ROOT / "bench" / "pages.py")
     data = json.loads((ROOT / "bench" / "pages.json").read_text(encoding="utf-8"))
-    assert set(data["results"]) == {
-        f"{page} {form}" for page in pages.PAGES for form in ("mobile", "desktop")
-    }
-    assert data["machine"]["cores"] and "|" in pages.table(data["results"])
+    expected = {f"{page} {form}" for page in page_bench.PAGES for form in page_bench.FORMS}
+    assert set(data["results"]) == expected
+    assert data["machine"]["cores"] and "|" in page_bench.table(data["results"])
 
 
 # -- the benchmark times the lessons' own code -----------------------------------------------
